@@ -1,3 +1,16 @@
-"""kerasrnn: recurrent text models in Keras 3, from recipe to phone."""
+"""kerasrnn: recurrent text models in Keras 3, from recipe to phone.
+
+Importing the package registers every layer with Keras, so a saved `.keras`
+model that uses them loads with no `custom_objects`.
+"""
+
+import os
+import sys
 
 __version__ = "0.1.0"
+
+# The command line keeps TensorFlow's start-up chatter off the user's screen.
+if os.path.basename(sys.argv[0] if sys.argv else "") == "kerasrnn":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from kerasrnn import layers  # noqa: E402,F401

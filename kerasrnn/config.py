@@ -1,0 +1,487 @@
+"""Recipe schema: load a YAML recipe, apply overrides, validate, fill defaults.
+
+A recipe is a YAML mapping with the sections `name`, `type`, `data`, `model`,
+`training`, `decoding` and `export`. Every key, its type, default and range is
+declared once, in `SCHEMA` below; `kerasrnn validate` and `kerasrnn fit` both
+go through `load_recipe`, which reports every problem at once, one line each:
+
+    training -> epocs: unknown key (did you mean 'epochs'?)
+"""
+
+import copy
+import dataclasses
+import difflib
+import glob
+import os
+from typing import Any
+
+import yaml
+
+TYPES = (
+    "one_to_one",
+    "one_to_many",
+    "many_to_one",
+    "many_to_many",
+    "seq2seq",
+    "language_model",
+)
+CELLS = (
+    "simple_rnn",
+    "gru",
+    "minimal_gru",
+    "lstm",
+    "layer_norm_lstm",
+    "layer_norm_gru",
+    "min_gru",
+    "min_lstm",
+)
+FORMATS = (
+    "auto",
+    "text",
+    "tsv",
+    "csv",
+    "jsonl",
+    "label_sentence",
+    "conll",
+    "parallel",
+    "folder",
+    "cmudict",
+)
+TOKENIZERS = ("char", "word", "script", "subword", "pretokenized", "label")
+
+
+class RecipeError(Exception):
+    """A recipe that cannot be used; `errors` holds one line per problem."""
+
+    def __init__(self, errors, source=None):
+        self.errors = list(errors)
+        self.source = source
+        super().__init__("\n".join(self.errors))
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One recipe key: its type(s), default, allowed values and help text."""
+
+    types: tuple
+    default: Any = None
+    help: str = ""
+    choices: tuple = None
+    min: float = None
+    max: float = None
+    nullable: bool = False
+    required: bool = False
+    path: bool = False
+
+
+def _tokenizer_section(tokenizer, help_side):
+    return {
+        "tokenizer": Field(
+            (str,),
+            tokenizer,
+            f"How {help_side} text becomes tokens: characters, words split on "
+            "white space, words split by Unicode script, WordPiece subwords, "
+            "space-separated tokens kept as they are, or one label.",
+            choices=TOKENIZERS,
+        ),
+        "lowercase": Field((bool,), False, "Lower-case before tokenizing."),
+        "normalize": Field(
+            (bool,), False, "Apply Unicode NFKC normalization before tokenizing."
+        ),
+        "max_length": Field(
+            (int,),
+            None,
+            "Longest sequence in tokens; longer ones are truncated and counted.",
+            min=1,
+            nullable=True,
+        ),
+        "min_freq": Field(
+            (int,), 1, "Tokens seen fewer times than this map to <unk>.", min=1
+        ),
+        "max_vocab": Field(
+            (int,),
+            None,
+            "Keep at most this many tokens (most frequent first), specials included.",
+            min=5,
+            nullable=True,
+        ),
+    }
+
+
+SCHEMA = {
+    "name": Field(
+        (str,),
+        None,
+        "Run name; the default run folder is saved_models/<name>/.",
+        required=True,
+    ),
+    "type": Field(
+        (str,), None, "The RNN architecture type.", choices=TYPES, required=True
+    ),
+    "description": Field((str,), None, "Free text about the recipe.", nullable=True),
+    "data": {
+        "dataset": Field(
+            (str,),
+            None,
+            "A dataset catalog name (`kerasrnn datasets list`).",
+            nullable=True,
+        ),
+        "train": Field(
+            (str, list),
+            None,
+            "Training file(s): a path, a glob, or a list; overrides the catalog's.",
+            nullable=True,
+            path=True,
+        ),
+        "valid": Field(
+            (str, list),
+            None,
+            "Validation file(s); without them a seeded share of train is held out.",
+            nullable=True,
+            path=True,
+        ),
+        "test": Field(
+            (str, list),
+            None,
+            "Test file(s); without them a seeded share of train is held out.",
+            nullable=True,
+            path=True,
+        ),
+        "format": Field(
+            (str,),
+            "auto",
+            "File format; `auto` takes the catalog's or guesses from the file name.",
+            choices=FORMATS,
+        ),
+        "columns": Field(
+            (dict,),
+            None,
+            "Which columns or fields hold the source and target, "
+            "e.g. {source: 0, target: 1} or JSON keys.",
+            nullable=True,
+        ),
+        "delimiter": Field(
+            (str,), None, "Column delimiter for tsv/csv files.", nullable=True
+        ),
+        "header": Field((bool,), False, "The first line of tsv/csv files is a header."),
+        "encoding": Field((str,), "utf-8", "Text encoding of the data files."),
+        "on_bad_line": Field(
+            (str,),
+            "error",
+            "What a malformed line does: stop with an error naming it, "
+            "or skip it (skipped lines are counted and reported).",
+            choices=("error", "skip"),
+        ),
+        "strip_stress": Field(
+            (bool,), True, "cmudict format: drop the stress digits of vowels."
+        ),
+        "max_examples": Field(
+            (int,),
+            None,
+            "Use at most this many training examples (for quick runs).",
+            min=1,
+            nullable=True,
+        ),
+        "valid_split": Field(
+            (float,),
+            0.05,
+            "Share of examples held out for validation when no valid file is given.",
+            min=0.0,
+            max=0.5,
+        ),
+        "test_split": Field(
+            (float,),
+            0.05,
+            "Share of examples held out for testing when no test file is given.",
+            min=0.0,
+            max=0.5,
+        ),
+        "source": _tokenizer_section("char", "input"),
+        "target": _tokenizer_section("label", "output"),
+    },
+    "model": {
+        "cell": Field((str,), "lstm", "Recurrent cell.", choices=CELLS),
+        "units": Field((int,), 256, "Units per recurrent layer.", min=1),
+        "layers": Field((int,), 1, "Stacked recurrent layers.", min=1, max=16),
+        "bidirectional": Field(
+            (bool,), False, "Run the encoder (or the whole tagger) both ways."
+        ),
+        "residual": Field(
+            (bool,), False, "Residual connections between stacked layers."
+        ),
+        "embedding_dim": Field((int,), 64, "Token embedding size.", min=1),
+        "dropout": Field(
+            (float,), 0.0, "Dropout between layers and before the output.", min=0.0, max=0.95
+        ),
+        "recurrent_dropout": Field(
+            (float,),
+            0.0,
+            "Variational dropout on the recurrent state.",
+            min=0.0,
+            max=0.95,
+        ),
+    },
+    "training": {
+        "epochs": Field((int,), 10, "Passes over the training data.", min=1),
+        "batch_size": Field((int,), 64, "Examples per step.", min=1),
+        "learning_rate": Field((float,), 1e-3, "Initial learning rate.", min=0.0),
+        "optimizer": Field(
+            (str,),
+            "adam",
+            "Optimizer.",
+            choices=("adam", "adamw", "sgd", "rmsprop"),
+        ),
+        "clipnorm": Field(
+            (float,),
+            1.0,
+            "Clip gradients to this global norm (exploding gradients); null for none.",
+            min=0.0,
+            nullable=True,
+        ),
+        "seed": Field((int,), 1337, "Seed for splits, shuffling and initializers."),
+        "shuffle_buffer": Field(
+            (int,), 20000, "Examples held in the shuffle buffer.", min=1
+        ),
+        "steps_per_epoch": Field(
+            (int,),
+            None,
+            "Stop each epoch after this many steps (default: the whole data).",
+            min=1,
+            nullable=True,
+        ),
+        "verbose": Field(
+            (int,), 1, "Keras progress display: 0 silent, 1 bar, 2 one line per epoch.", min=0, max=2
+        ),
+    },
+    "decoding": {
+        "strategy": Field(
+            (str,),
+            "greedy",
+            "How sequences are generated for evaluation and predict.",
+            choices=("greedy", "beam", "sample"),
+        ),
+        "beam_width": Field((int,), 4, "Beam width for beam search.", min=1),
+        "length_penalty": Field(
+            (float,),
+            0.0,
+            "Beam scores divided by length**length_penalty (0: none).",
+            min=0.0,
+        ),
+        "max_length": Field(
+            (int,), 64, "Longest generated sequence, in tokens.", min=1
+        ),
+        "temperature": Field((float,), 1.0, "Sampling temperature.", min=0.0),
+        "top_k": Field((int,), 0, "Sample among the k likeliest (0: all).", min=0),
+        "top_p": Field(
+            (float,), 1.0, "Sample within this probability mass.", min=0.0, max=1.0
+        ),
+    },
+    "export": {
+        "formats": Field(
+            (list,), ["savedmodel"], "Formats `kerasrnn export` writes by default."
+        ),
+        "quantize": Field(
+            (str,),
+            "none",
+            "TFLite quantization.",
+            choices=("none", "float16", "dynamic", "int8"),
+        ),
+        "batch_size": Field((int,), 1, "Fixed batch of TFLite exports.", min=1),
+    },
+}
+
+_SEP = " -> "
+
+
+def _suggest(key, known):
+    match = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _type_name(types):
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+    }
+    return " or ".join(names[t] for t in types)
+
+
+def _check_type(value, field):
+    if isinstance(value, bool):
+        return bool in field.types
+    if isinstance(value, int) and float in field.types:
+        return True
+    return isinstance(value, field.types)
+
+
+def _path_exists(pattern):
+    if isinstance(pattern, str) and ".zip:" in pattern:
+        pattern = pattern.split(".zip:", 1)[0] + ".zip"
+    if glob.has_magic(pattern):
+        return bool(glob.glob(pattern))
+    return os.path.exists(pattern)
+
+
+def _check_field(path, value, field, errors):
+    where = _SEP.join(path)
+    if value is None:
+        if field.required:
+            errors.append(f"{where}: missing required key")
+        elif not field.nullable and field.default is not None:
+            errors.append(f"{where}: must not be null")
+        return value
+    if not _check_type(value, field):
+        errors.append(
+            f"{where}: expected {_type_name(field.types)}, got {value!r}"
+        )
+        return value
+    if float in field.types and isinstance(value, int):
+        value = float(value)
+    if field.choices is not None and value not in field.choices:
+        errors.append(
+            f"{where}: {value!r} is not one of {', '.join(field.choices)}"
+            + _suggest(value, field.choices)
+        )
+    if field.min is not None and value < field.min:
+        errors.append(f"{where}: {value!r} is below the minimum {field.min!r}")
+    if field.max is not None and value > field.max:
+        errors.append(f"{where}: {value!r} is above the maximum {field.max!r}")
+    if field.path:
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                errors.append(f"{where}: expected a path, got {item!r}")
+            elif not _path_exists(item):
+                errors.append(f"{where}: no such file: {item}")
+    return value
+
+
+def _resolve(path, section, schema, errors):
+    """Checks `section` against `schema`; returns it with defaults filled."""
+    where = _SEP.join(path) if path else "recipe"
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        errors.append(f"{where}: expected a mapping, got {section!r}")
+        section = {}
+    resolved = {}
+    for key in section:
+        if key not in schema:
+            errors.append(
+                f"{_SEP.join(path + [str(key)])}: unknown key{_suggest(key, schema)}"
+            )
+    for key, spec in schema.items():
+        value = section.get(key)
+        if isinstance(spec, dict):
+            resolved[key] = _resolve(path + [key], value, spec, errors)
+        else:
+            if key not in section:
+                value = copy.deepcopy(spec.default)
+            resolved[key] = _check_field(path + [key], value, spec, errors)
+    return resolved
+
+
+def _check_data(recipe, errors):
+    data = recipe["data"]
+    if not data["dataset"] and not data["train"]:
+        errors.append(
+            f"data{_SEP}dataset: missing: name a catalog dataset or give data -> train"
+        )
+    if data["dataset"]:
+        from kerasrnn.data import catalog
+
+        if data["dataset"] not in catalog.DATASETS:
+            names = sorted(catalog.DATASETS)
+            errors.append(
+                f"data{_SEP}dataset: unknown dataset {data['dataset']!r}"
+                f"{_suggest(data['dataset'], names)}; known: {', '.join(names)}"
+            )
+    for fmt in recipe["export"]["formats"] or []:
+        if fmt not in ("savedmodel", "tflite"):
+            errors.append(
+                f"export{_SEP}formats: {fmt!r} is not one of savedmodel, tflite"
+            )
+
+
+def parse_override(text):
+    """Splits `a.b.c=value` into (["a", "b", "c"], value parsed as YAML)."""
+    if "=" not in text:
+        raise RecipeError([f"--set {text}: expected KEY=VALUE, e.g. training.epochs=2"])
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return [part for part in key.strip().split(".")], value
+
+
+def apply_overrides(raw, overrides):
+    """Sets each `a.b=value` of `overrides` in the raw recipe mapping."""
+    raw = copy.deepcopy(raw)
+    for text in overrides:
+        keys, value = parse_override(text)
+        node = raw
+        for key in keys[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[keys[-1]] = value
+    return raw
+
+
+def read_yaml(path):
+    """Reads a recipe file with `yaml.safe_load`; errors name the file and line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise RecipeError([f"{path}: no such recipe file"], source=path)
+    except UnicodeDecodeError as e:
+        raise RecipeError([f"{path}: not UTF-8 text ({e.reason})"], source=path)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise RecipeError([f"{where}: invalid YAML: {problem}"], source=path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise RecipeError([f"{path}: a recipe is a YAML mapping of sections"], source=path)
+    return raw
+
+
+def resolve(raw, source=None):
+    """Validates a raw recipe mapping and returns it with every default filled.
+
+    Raises:
+        RecipeError: listing every problem found, one line each.
+    """
+    errors = []
+    recipe = _resolve([], raw, SCHEMA, errors)
+    if not errors:
+        _check_data(recipe, errors)
+    if errors:
+        raise RecipeError(errors, source=source)
+    return recipe
+
+
+def load_recipe(path, overrides=()):
+    """Reads, overrides and validates a recipe file; returns the resolved recipe."""
+    raw = read_yaml(path)
+    return resolve(apply_overrides(raw, overrides), source=path)
+
+
+def dump_recipe(recipe):
+    """The resolved recipe as YAML text, keys in schema order."""
+    return yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True)
+
+
+def get(recipe, dotted):
+    """`get(recipe, "training.epochs")`."""
+    node = recipe
+    for key in dotted.split("."):
+        node = node[key]
+    return node

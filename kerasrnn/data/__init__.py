@@ -1,0 +1,1 @@
+"""Readers, tokenizers, vocabularies, splits, the tf.data pipeline and the dataset catalog."""

@@ -1,0 +1,100 @@
+"""Run folders: what `kerasrnn fit` writes, written so a kill never corrupts it.
+
+A run folder holds:
+    recipe.yaml          the resolved recipe, every default filled in
+    model.keras          the trained Keras model
+    vocab.source.json    vocabularies, one per side
+    vocab.target.json
+    history.csv          one row per epoch
+    metrics.json         held-out metrics
+    training_curves.png  loss and metric curves
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a reader sees either the old file or the new one, never half.
+"""
+
+import csv
+import os
+
+import yaml
+
+from kerasrnn import config
+from kerasrnn.fileio import atomic_path
+from kerasrnn.data.vocab import Vocabulary
+
+RECIPE = "recipe.yaml"
+MODEL = "model.keras"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+CURVES = "training_curves.png"
+
+
+def write_history(path, rows):
+    """Writes one CSV row per epoch (a list of dicts with the same keys)."""
+    keys = list(rows[0]) if rows else ["epoch"]
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def read_history(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return [
+            {k: (float(v) if k != "epoch" else int(v)) for k, v in row.items()}
+            for row in csv.DictReader(f)
+        ]
+
+
+def save_model(model, path):
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def vocab_path(run_dir, side):
+    return os.path.join(run_dir, f"vocab.{side}.json")
+
+
+def save_vocabs(run_dir, vocabs):
+    for side, vocab in vocabs.items():
+        vocab.save(vocab_path(run_dir, side))
+
+
+class Run:
+    """A finished (or checkpointed) run folder, loaded for use."""
+
+    def __init__(self, run_dir):
+        if not os.path.isfile(os.path.join(run_dir, RECIPE)):
+            raise FileNotFoundError(f"{run_dir}: not a run folder (no {RECIPE})")
+        self.dir = run_dir
+        with open(os.path.join(run_dir, RECIPE), encoding="utf-8") as f:
+            self.recipe = config.resolve(yaml.safe_load(f), source=run_dir)
+        self._model = None
+        self._vocabs = None
+
+    @property
+    def vocabs(self):
+        if self._vocabs is None:
+            self._vocabs = {}
+            for name in sorted(os.listdir(self.dir)):
+                if name.startswith("vocab.") and name.endswith(".json"):
+                    side = name[len("vocab.") : -len(".json")]
+                    self._vocabs[side] = Vocabulary.load(os.path.join(self.dir, name))
+        return self._vocabs
+
+    @property
+    def model(self):
+        if self._model is None:
+            import keras
+
+            self._model = keras.saving.load_model(
+                os.path.join(self.dir, MODEL), compile=False
+            )
+        return self._model
+
+    @property
+    def builder(self):
+        from kerasrnn import builders
+
+        return builders.get(self.recipe)
