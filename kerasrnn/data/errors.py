@@ -1,0 +1,11 @@
+"""The error raised for bad input data."""
+
+
+class DataError(Exception):
+    """Bad input data, reported as one line the command line prints as is.
+
+    The message says where and what: `PATH:LINE: what is wrong`, `PATH: what
+    is wrong` for a whole file, or `PATH:LINE:BYTE_OFFSET: invalid UTF-8 byte
+    0xff` for undecodable bytes, where BYTE_OFFSET counts from the start of the
+    (decompressed) file.
+    """

@@ -1,0 +1,19 @@
+"""The unit every reader yields."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    """One training example.
+
+    Args:
+        source: the input text, or its tokens for pre-tokenized formats.
+        target: the label, target text or tags; `None` for language models.
+        key: a grouping key for splits: examples sharing a key land in the
+            same split (the word in G2P, where pronunciations share a word).
+    """
+
+    source: str | tuple[str, ...]
+    target: str | tuple[str, ...] | None = None
+    key: str | None = None
