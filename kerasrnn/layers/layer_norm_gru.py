@@ -1,0 +1,39 @@
+"""GRU layer with layer normalization."""
+
+import keras
+
+from kerasrnn.layers.layer_norm_gru_cell import LayerNormGRUCell
+from kerasrnn.layers.recurrent_base import RecurrentBase
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class LayerNormGRU(RecurrentBase):
+    """GRU layer with layer normalization.
+
+    See `LayerNormGRUCell`; only `reset_after=True` is supported.
+
+    Args:
+        units: Positive integer, width of the state.
+        **kwargs: The arguments of `LayerNormGRUCell` (activation, initializers,
+            regularizers, constraints, dropout, recurrent_dropout, seed, recurrent_activation, epsilon)
+            and of `RecurrentBase` (return_sequences, return_state,
+            go_backwards, stateful, unroll).
+
+    Call arguments:
+        sequences: A 3D tensor `(batch, timesteps, features)`.
+        initial_state: Optional list of initial states.
+        mask: Optional boolean `(batch, timesteps)`; masked steps keep the
+            states and repeat the previous output (left or right padding).
+        training: Whether dropout is active.
+
+    Example:
+
+    >>> layer = LayerNormGRU(4, return_sequences=True)
+    >>> tuple(layer(keras.ops.ones((2, 5, 3))).shape)
+    (2, 5, 4)
+
+    Reference:
+        Ba et al., "Layer Normalization", 2016.
+    """
+
+    cell_class = LayerNormGRUCell

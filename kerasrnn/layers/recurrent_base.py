@@ -1,0 +1,109 @@
+"""Shared machinery of the kerasrnn recurrent layers."""
+
+import functools
+import inspect
+
+import keras
+
+@functools.lru_cache(maxsize=None)
+def _cell_arg_names(cell_class):
+    names = set()
+    for klass in cell_class.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        for name, param in inspect.signature(klass.__init__).parameters.items():
+            if param.kind is param.POSITIONAL_OR_KEYWORD and name != "self":
+                names.add(name)
+    return frozenset(names)
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class RecurrentBase(keras.layers.RNN):
+    """Base of the kerasrnn recurrent layers: a cell run over time.
+
+    A subclass names its cell class in `cell_class`; the constructor builds
+    the cell from the cell's own arguments and hands every other argument to
+    `keras.layers.RNN`, which runs the loop, masking, `go_backwards`,
+    `stateful`, `return_state` and `initial_state`. The cell's arguments are
+    readable on the layer (`layer.units`), and `get_config()` is flat, as on
+    Keras's own LSTM and GRU.
+
+    Args:
+        units: Positive integer, width of the state.
+        return_sequences: Whether to return the output of every step.
+            Default `False`.
+        return_state: Whether to return the final states after the output.
+            Default `False`.
+        go_backwards: Whether to process the sequence in reverse; the
+            returned sequence is then in reverse order too. Default `False`.
+        stateful: Whether the final states of a batch are the initial states
+            of the next one. Default `False`.
+        unroll: Whether to unroll the loop (short sequences only).
+            Default `False`.
+        **kwargs: The cell's arguments, and base layer arguments (`name`,
+            `dtype`, `zero_output_for_mask`, ...).
+
+    Call arguments:
+        sequences: A 3D tensor `(batch, timesteps, features)`.
+        initial_state: Optional list of initial state tensors.
+        mask: Optional boolean tensor `(batch, timesteps)`; a masked step
+            leaves the states unchanged and repeats the previous output, so
+            right- and left-padded rows give the same final states as the
+            rows alone.
+        training: Whether dropout is active.
+    """
+
+    cell_class = None
+
+    def __init__(
+        self,
+        units,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
+        cell_names = _cell_arg_names(self.cell_class) - {"units", "name", "dtype", "trainable"}
+        cell_kwargs = {name: kwargs.pop(name) for name in list(kwargs) if name in cell_names}
+        cell = self.cell_class(
+            units,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="cell",
+            **cell_kwargs,
+        )
+        flags = dict(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+        )
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise ValueError(
+                    f"Argument `{name}` must be a bool. Received: {name}={value!r}"
+                )
+        super().__init__(cell, **flags, **kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def __getattr__(self, name):
+        # Cell arguments read through the layer, as on keras.layers.LSTM.
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in _cell_arg_names(type(cell)):
+            return getattr(cell, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def get_config(self):
+        config = super().get_config()
+        del config["cell"]
+        cell_config = self.cell.get_config()
+        for name in ("name", "dtype", "trainable"):
+            cell_config.pop(name, None)
+        return {**config, **cell_config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
