@@ -92,11 +92,22 @@ def validate(recipes, overrides):
     type=click.Path(file_okay=False),
     help="Run folder to write (default: saved_models/<recipe name>/).",
 )
-def fit(recipe, overrides, output):
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run folder's training from its latest checkpoint.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start over in a folder that holds a run, or resume with a changed recipe.",
+)
+def fit(recipe, overrides, output, resume, force):
     """Train the model a RECIPE describes and evaluate it on held-out data.
 
     The run folder receives the resolved recipe, the model, its vocabularies,
-    history.csv, metrics.json and training curves as a PNG.
+    history.csv, metrics.json, training curves as a PNG, TensorBoard logs and
+    a checkpoint per epoch; after a crash or a kill, --resume continues it.
     """
     with reported_errors():
         from kerasrnn import training
@@ -104,7 +115,11 @@ def fit(recipe, overrides, output):
 
         resolved = load_recipe(recipe, overrides)
         run_dir = output or os.path.join("saved_models", resolved["name"])
-        result = training.fit(resolved, run_dir, echo=click.echo)
+        try:
+            result = training.fit(resolved, run_dir, echo=click.echo, resume=resume, force=force)
+        except training.TrainingError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(f"Run saved to {run_dir}")
     for name, value in result.get("test", {}).items():
         click.echo(f"  test {name}: {_format_metric(name, value)}")
@@ -195,8 +210,13 @@ def predict(run, texts, input_file, as_json):
         texts = list(texts) + ([line.rstrip("\n") for line in input_file] if input_file else [])
         if not texts:
             raise InputError("give TEXTS or --input FILE")
-        loaded = _load_run(run)
-        rows = loaded.builder.predict(loaded.model, loaded.vocabs, texts)
+        from kerasrnn import export
+
+        if export.is_export(run):
+            rows = export.predict(run, texts)
+        else:
+            loaded = _load_run(run)
+            rows = loaded.builder.predict(loaded.model, loaded.vocabs, texts)
     _emit(rows, as_json, lambda r: f"{r['input']}\t{r['output']}")
 
 
@@ -228,6 +248,155 @@ def evaluate(run, data_files, as_json):
     else:
         for name, value in result.items():
             click.echo(f"{name}: {_format_metric(name, value)}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+def plot(run):
+    """Draw a RUN's training curves and, for classifiers, its confusion matrix.
+
+    The PNGs are written into the run folder; their paths are printed.
+    """
+    with reported_errors():
+        from kerasrnn import plots
+
+        paths = plots.plot_run(_load_run(run))
+    for path in paths:
+        click.echo(path)
+
+
+def _generative(run):
+    loaded = _load_run(run)
+    if not hasattr(loaded.builder, "sample"):
+        raise InputError(
+            f"{run}: a {loaded.recipe['type']} run does not generate or score text; "
+            "sample and score need a language_model or one_to_many run"
+        )
+    return loaded
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--prompt", default=None, help="Text the samples continue (language models).")
+@click.option("--condition", default=None, help="The label a one_to_many model generates from.")
+@click.option("--num", "-n", type=click.IntRange(1, 10000), default=5, show_default=True, help="How many samples.")
+@click.option("--temperature", type=click.FloatRange(0.0), default=None, help="Sampling temperature; 0 is greedy (default: the recipe's).")
+@click.option("--top-k", type=click.IntRange(0), default=None, help="Sample among the k likeliest tokens; 0 for all.")
+@click.option("--top-p", type=click.FloatRange(0.0, 1.0), default=None, help="Sample within this probability mass.")
+@click.option("--max-length", type=click.IntRange(1), default=None, help="Longest sample in tokens (default: the recipe's).")
+@click.option("--seed", type=int, default=None, help="Seed: the same seed gives the same samples.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def sample(run, prompt, condition, num, temperature, top_k, top_p, max_length, seed, as_json):
+    """Generate new sequences from a language_model or one_to_many RUN.
+
+    Tokens are drawn from the model's distribution (temperature, top-k and
+    top-p filter it); with --seed the samples are reproducible.
+    """
+    with reported_errors():
+        loaded = _generative(run)
+        options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "max_length": max_length}
+        decoding = {"strategy": "sample", **{k: v for k, v in options.items() if v is not None}}
+        texts = loaded.builder.sample(
+            loaded.model, loaded.vocabs, num, prompt=prompt, condition=condition,
+            decoding=decoding, seed=seed,
+        )
+    if as_json:
+        click.echo(json.dumps(texts, ensure_ascii=False, indent=2))
+    else:
+        separator = "\n---\n" if any("\n" in t for t in texts) else "\n"
+        click.echo(separator.join(texts))
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read one text per line from this file ('-' for standard input).",
+)
+@click.option("--condition", default=None, help="The label texts are scored under (one_to_many).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def score(run, texts, input_file, condition, as_json):
+    """Rank TEXTS by how likely a language_model RUN finds them, likeliest first.
+
+    Prints each text's log-probability (natural log, the end token
+    included), its mean per token, and its perplexity.
+    """
+    with reported_errors():
+        texts = list(texts) + ([line.rstrip("\n") for line in input_file] if input_file else [])
+        if not texts:
+            raise InputError("give TEXTS or --input FILE")
+        loaded = _generative(run)
+        extra = {"condition": condition} if condition is not None else {}
+        rows = loaded.builder.score(loaded.model, loaded.vocabs, texts, **extra)
+        rows.sort(key=lambda row: -row["log_prob"])
+    _emit(
+        rows, as_json,
+        lambda r: f"{r['log_prob']:10.3f}  {r['mean_log_prob']:8.4f}/token  ppl {r['perplexity']:8.3f}  {r['text']}",
+    )
+
+
+@cli.group()
+def data():
+    """Look at a recipe's data before training on it."""
+
+
+@data.command("inspect")
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False),
+    help="Where to draw the train split's length histograms (default: ./<name>_data.png).",
+)
+def data_inspect(recipe, overrides, png):
+    """Report what a RECIPE's data looks like in its tokens.
+
+    Per split: example counts, length statistics, how many examples each
+    side's max_length truncates, the out-of-vocabulary rate against the
+    vocabulary training would build from train, and the label balance.
+    """
+    with reported_errors():
+        from kerasrnn import training
+        from kerasrnn.config import load_recipe
+        from kerasrnn.data.inspect import format_report
+
+        resolved = load_recipe(recipe, overrides)
+        png = png or f"{resolved['name']}_data.png"
+        reports = training.inspect_data(resolved, png, echo=click.echo)
+    for split, report in reports.items():
+        click.echo(f"{split}:")
+        click.echo("\n".join(f"  {line}" for line in format_report(report).splitlines()))
+
+
+@cli.command("export")
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["savedmodel", "tflite", "all"]),
+              help="What to write (default: the recipe's export -> formats).")
+@click.option("--quantize", type=click.Choice(["none", "float16", "dynamic", "int8"]),
+              help="Also write a quantized TFLite model (default: export -> quantize).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Export root; the model lands in OUT/<name>/ (default: RUN/export).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Fixed TFLite batch (default: export -> batch_size).")
+@click.option("--text", "texts", multiple=True, help="Check parity on this input (repeatable; default: test split).")
+def export_command(run, fmt, quantize, out, batch_size, texts):
+    """Export a trained RUN to a SavedModel and/or TFLite, checking parity with Keras.
+
+    The SavedModel (OUT/<name>/1/) takes raw strings; the TFLite models take
+    token ids and use builtin ops only. Parity with Keras is printed.
+    """
+    with reported_errors():
+        from kerasrnn import export
+
+        loaded = _load_run(run)
+        settings = loaded.recipe["export"]
+        formats = export.FORMATS if fmt == "all" else ([fmt] if fmt else settings["formats"])
+        report = export.export(
+            loaded, formats, quantize or settings["quantize"], out, batch_size, texts, echo=click.echo
+        )
+    click.echo(f"Exported to {report['folder']}")
 
 
 def main():

@@ -101,7 +101,9 @@ def _tokenizer_section(tokenizer, help_side):
         "max_vocab": Field(
             (int,),
             None,
-            "Keep at most this many tokens (most frequent first), specials included.",
+            "Keep at most this many tokens (most frequent first), specials included; "
+            "for subword, the size the WordPiece vocabulary is learned to "
+            "(default 8000).",
             min=5,
             nullable=True,
         ),
@@ -196,6 +198,43 @@ SCHEMA = {
             min=0.0,
             max=0.5,
         ),
+        "split_by": Field(
+            (str,),
+            "key",
+            "How held-out shares are carved from train: by a seeded hash of each "
+            "example's key, or by position (the last `test_split` share of the "
+            "text, in file order, is test and the `valid_split` share before it "
+            "valid; nanoGPT's split of a stream).",
+            choices=("key", "position"),
+        ),
+        "swap_sides": Field(
+            (bool,),
+            False,
+            "Exchange source and target after reading, e.g. so the folder "
+            "format's label (the file name) is the source of a one_to_many model.",
+        ),
+        "lm_mode": Field(
+            (str,),
+            "sentences",
+            "language_model: each line an independent example between <bos> and "
+            "<eos>, or all lines one stream (each line ending in <eos>) read in "
+            "windows with the state carried between them (truncated BPTT).",
+            choices=("sentences", "stream"),
+        ),
+        "window": Field(
+            (int,),
+            128,
+            "language_model stream mode: tokens per window (the BPTT length).",
+            min=1,
+        ),
+        "streaming": Field(
+            (bool,),
+            None,
+            "Read the data files again on each pass instead of holding them in "
+            "memory (for files larger than memory); null: only when the files "
+            "pass 200 MB. Needs split_by: key.",
+            nullable=True,
+        ),
         "source": _tokenizer_section("char", "input"),
         "target": _tokenizer_section("label", "output"),
     },
@@ -220,6 +259,42 @@ SCHEMA = {
             min=0.0,
             max=0.95,
         ),
+        "tie_embeddings": Field(
+            (bool,),
+            False,
+            "language_model / one_to_many: the output layer is the embedding "
+            "matrix transposed (units are projected to embedding_dim first "
+            "where they differ).",
+        ),
+        "conditioning": Field(
+            (str,),
+            "initial_state",
+            "one_to_many: the condition's embedding sets the decoder's initial "
+            "states (through a Dense per state), is joined to every step's "
+            "input, or both.",
+            choices=("initial_state", "input", "both"),
+        ),
+        "pooling": Field(
+            (str,),
+            "last",
+            "many_to_one: how the sequence becomes one vector: the final states "
+            "(both directions' when bidirectional), or the mean or max over the "
+            "real (unpadded) steps.",
+            choices=("last", "mean", "max"),
+        ),
+        "head": Field(
+            (str,),
+            "classification",
+            "many_to_one / one_to_one: a softmax over the target labels, or one "
+            "number (the target is a float; mean squared error loss).",
+            choices=("classification", "regression"),
+        ),
+        "spelling_features": Field(
+            (bool,),
+            False,
+            "many_to_many: add each token's spelling to its embedding: its case "
+            "pattern, digits, and its last three characters.",
+        ),
     },
     "training": {
         "epochs": Field((int,), 10, "Passes over the training data.", min=1),
@@ -231,6 +306,41 @@ SCHEMA = {
             "Optimizer.",
             choices=("adam", "adamw", "sgd", "rmsprop"),
         ),
+        "momentum": Field(
+            (float,), 0.0, "Momentum of sgd and rmsprop.", min=0.0, max=1.0
+        ),
+        "weight_decay": Field(
+            (float,),
+            None,
+            "Decoupled weight decay; null: adamw's 0.004, none for the others.",
+            min=0.0,
+            nullable=True,
+        ),
+        "lr_schedule": Field(
+            (str,),
+            "constant",
+            "Learning rate over training: constant, exponential decay (times "
+            "`decay_rate` each epoch), cosine decay to `min_learning_rate` by the "
+            "last epoch, or reduced by `plateau_factor` when `monitor` stops "
+            "improving for `plateau_patience` epochs.",
+            choices=("constant", "exponential", "cosine", "plateau"),
+        ),
+        "decay_rate": Field(
+            (float,), 0.5, "exponential: the rate is multiplied by this each epoch.",
+            min=0.0, max=1.0,
+        ),
+        "min_learning_rate": Field(
+            (float,), 0.0, "cosine and plateau: the rate never goes below this.", min=0.0
+        ),
+        "plateau_factor": Field(
+            (float,), 0.5, "plateau: the rate is multiplied by this.", min=0.0, max=1.0
+        ),
+        "plateau_patience": Field(
+            (int,), 2, "plateau: epochs without improvement before reducing.", min=1
+        ),
+        "warmup_steps": Field(
+            (int,), 0, "Raise the rate linearly from 0 over this many first steps.", min=0
+        ),
         "clipnorm": Field(
             (float,),
             1.0,
@@ -238,14 +348,78 @@ SCHEMA = {
             min=0.0,
             nullable=True,
         ),
+        "clipvalue": Field(
+            (float,),
+            None,
+            "Clip each gradient element to [-clipvalue, clipvalue] instead "
+            "(set clipnorm: null with it).",
+            min=0.0,
+            nullable=True,
+        ),
+        "label_smoothing": Field(
+            (float,),
+            0.0,
+            "Share of each target's probability spread over the other classes.",
+            min=0.0,
+            max=0.99,
+        ),
+        "monitor": Field(
+            (str,),
+            "val_loss",
+            "The history.csv column that early stopping, the plateau schedule "
+            "and keep_best watch (loss/error columns lower is better, others "
+            "higher); val_ columns fall back to the training column without "
+            "validation data.",
+        ),
+        "early_stopping": Field(
+            (int,),
+            None,
+            "Stop after this many epochs without improvement of `monitor`; null: never.",
+            min=1,
+            nullable=True,
+        ),
+        "keep_best": Field(
+            (bool,),
+            True,
+            "model.keras holds the epoch best on `monitor`, not the last one.",
+        ),
+        "checkpoints_to_keep": Field(
+            (int,), 2, "Epoch checkpoints kept in RUN/checkpoints for --resume.", min=1
+        ),
         "seed": Field((int,), 1337, "Seed for splits, shuffling and initializers."),
+        "deterministic": Field(
+            (bool,),
+            False,
+            "TensorFlow op determinism: the same seed gives the same weights "
+            "(slower on GPUs).",
+        ),
+        "strategy": Field(
+            (str,),
+            "auto",
+            "tf.distribute strategy: auto (mirrored over several local GPUs, "
+            "multi_worker when TF_CONFIG is set, else default), default (one "
+            "device), mirrored (every local GPU), multi_worker (the machines "
+            "TF_CONFIG lists).",
+            choices=("auto", "default", "mirrored", "multi_worker"),
+        ),
+        "precision": Field(
+            (str,),
+            "float32",
+            "Keras dtype policy; the mixed ones compute in 16 bits on GPUs "
+            "(variables and outputs stay float32; mixed_float16 scales the loss).",
+            choices=("float32", "mixed_float16", "mixed_bfloat16"),
+        ),
+        "tensorboard": Field(
+            (bool,), True, "Write TensorBoard logs to RUN/logs."
+        ),
         "shuffle_buffer": Field(
             (int,), 20000, "Examples held in the shuffle buffer.", min=1
         ),
         "steps_per_epoch": Field(
             (int,),
             None,
-            "Stop each epoch after this many steps (default: the whole data).",
+            "Stop each epoch after this many steps (default: the whole data); "
+            "each epoch then starts its own seeded pass over the data.",
             min=1,
             nullable=True,
         ),

@@ -17,6 +17,11 @@ def _log_softmax(logits):
     return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
 
 
+def log_softmax(logits):
+    """Log-probabilities from logits, along the last axis, in float64."""
+    return _log_softmax(np.asarray(logits, np.float64))
+
+
 def _trim(rows, eos_id):
     out = []
     for row in rows:

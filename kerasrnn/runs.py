@@ -8,13 +8,21 @@ A run folder holds:
     history.csv          one row per epoch
     metrics.json         held-out metrics
     training_curves.png  loss and metric curves
+    confusion_matrix.png classifiers, from `kerasrnn plot`
+    checkpoints/         the last epochs' tf.train checkpoints, for --resume
+    logs/                TensorBoard logs (train/, validation/)
 
 Every file is written to a temporary name in the same folder and renamed into
-place, so a reader sees either the old file or the new one, never half.
+place, so a reader sees either the old file or the new one, never half. A
+checkpoint is complete once `checkpoints/checkpoint` names it (TensorFlow
+writes that index last); a kill leaves at most temporary names behind, which
+the next run removes.
 """
 
 import csv
+import glob
 import os
+import shutil
 
 import yaml
 
@@ -27,6 +35,11 @@ MODEL = "model.keras"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 CURVES = "training_curves.png"
+CONFUSION = "confusion_matrix.png"
+CHECKPOINTS = "checkpoints"
+LOGS = "logs"
+# Keys that change what is shown, not what is trained.
+UNTRAINED_KEYS = ("training.verbose", "description")
 
 
 def write_history(path, rows):
@@ -59,6 +72,46 @@ def vocab_path(run_dir, side):
 def save_vocabs(run_dir, vocabs):
     for side, vocab in vocabs.items():
         vocab.save(vocab_path(run_dir, side))
+
+
+def load_vocabs(run_dir, sides):
+    return {side: Vocabulary.load(vocab_path(run_dir, side)) for side in sides}
+
+
+def recipe_changes(old, new, prefix=""):
+    """`section -> key: old -> new` for each key whose value differs."""
+    changes = []
+    for key in dict.fromkeys([*old, *new]):
+        dotted = f"{prefix}{key}"
+        a, b = old.get(key), new.get(key)
+        if dotted in UNTRAINED_KEYS:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            changes += recipe_changes(a, b, f"{dotted}.")
+        elif a != b:
+            changes.append(f"{dotted.replace('.', ' -> ')}: {a!r} -> {b!r}")
+    return changes
+
+
+def remove_temporaries(run_dir):
+    """Removes what a killed run may have left half-written."""
+    patterns = ("*.tmp-*", os.path.join(CHECKPOINTS, "*_temp*"), os.path.join(CHECKPOINTS, "*.tmp*"))
+    for pattern in patterns:
+        for path in glob.glob(os.path.join(run_dir, pattern)):
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
+
+
+def clear(run_dir):
+    """Removes a run's outputs so a new run can start in its folder."""
+    for name in (MODEL, HISTORY, METRICS, CURVES, CONFUSION):
+        if os.path.exists(os.path.join(run_dir, name)):
+            os.remove(os.path.join(run_dir, name))
+    for name in (CHECKPOINTS, LOGS):
+        shutil.rmtree(os.path.join(run_dir, name), ignore_errors=True)
+    remove_temporaries(run_dir)
 
 
 class Run:
@@ -97,4 +150,4 @@ class Run:
     def builder(self):
         from kerasrnn import builders
 
-        return builders.get(self.recipe)
+        return builders.get(self.recipe).attach(self.vocabs)

@@ -17,11 +17,11 @@ from support import RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
 TINY = [
-    "data.max_examples=400",
+    "data.max_examples=600",
     "data.valid_split=0.1",
-    "training.epochs=4",
-    "training.batch_size=32",
-    "training.learning_rate=0.005",
+    "training.epochs=6",
+    "training.batch_size=16",
+    "training.learning_rate=0.01",
     "training.verbose=0",
     "model.units=64",
     "model.embedding_dim=32",
@@ -90,12 +90,11 @@ def test_tiny_g2p_fit_learns(tiny_run):
     assert "test token_error_rate" in result.output
     with open(out / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5, 6]
     losses = [float(r["loss"]) for r in rows]
     assert losses[-1] < 0.7 * losses[0]
-    target_vocab = json.loads((out / "vocab.target.json").read_text())["tokens"]
-    chance = 1 / (len(target_vocab) - 3)
-    assert float(rows[-1]["accuracy"]) > 5 * chance
+    # Always guessing the commonest token (the end of a word) scores about 13%.
+    assert float(rows[-1]["accuracy"]) > 0.4
     assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
 
 
@@ -106,7 +105,7 @@ def test_run_folder_contents(tiny_run):
             "history.csv", "metrics.json", "training_curves.png"} <= names
     assert not [n for n in names if ".tmp" in n]
     recipe = yaml.safe_load((out / "recipe.yaml").read_text())
-    assert recipe["training"]["epochs"] == 4  # overrides applied
+    assert recipe["training"]["epochs"] == 6  # overrides applied
     assert recipe["decoding"]["beam_width"] == 4  # defaults filled in
     metrics = json.loads((out / "metrics.json").read_text())
     test = metrics["test"]

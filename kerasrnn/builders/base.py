@@ -1,11 +1,14 @@
 """What every recipe type shares: vocabularies, batching, recurrent stacks."""
 
+import collections
+
 import keras
 import tensorflow as tf
 
 from kerasrnn import layers as rnn_layers
+from kerasrnn.data import pipeline, subword
 from kerasrnn.data.tokenizers import Tokenizer
-from kerasrnn.data.vocab import Vocabulary, count_tokens
+from kerasrnn.data.vocab import Vocabulary
 
 BUCKETS = (8, 16, 32, 64, 128, 256)
 
@@ -13,6 +16,11 @@ BUCKETS = (8, 16, 32, 64, 128, 256)
 def as_text(value):
     """An example's field as one string (token tuples are space-joined)."""
     return " ".join(value) if isinstance(value, tuple) else value
+
+
+def epoch_seed(seed, epoch):
+    """The shuffle seed of one epoch (`seed` itself when `epoch` is None)."""
+    return seed if epoch is None else (seed * 1_000_003 + epoch) % 2**31
 
 
 class Builder:
@@ -24,6 +32,7 @@ class Builder:
     """
 
     SIDES = ("source", "target")
+    epoch = None
 
     def __init__(self, recipe):
         self.recipe = recipe
@@ -37,25 +46,66 @@ class Builder:
         """How many special tokens a side's vocabulary starts with."""
         return 1 if self.tokenizers[side].kind == "label" else 4
 
-    def fit_vocabs(self, examples):
-        """Builds one vocabulary per side from the training examples."""
+    def fit_vocabs(self, examples, echo=print):
+        """Builds one vocabulary per side from the training examples, in one pass.
+
+        A `subword` side learns its WordPiece vocabulary from its word counts
+        (`data.<side>.max_vocab` is the target size). Sides with a
+        `max_length` report how many examples it truncates (`self.truncated`).
+        """
+        tokenizers = self.tokenizers
+        counts = {side: collections.Counter() for side in self.SIDES}
+        self.truncated = {side: 0 for side in self.SIDES if tokenizers[side].max_length}
+        total = 0
+        for chunk in pipeline.chunks(examples):
+            total += len(chunk)
+            for side in self.SIDES:
+                texts = [as_text(getattr(ex, side)) for ex in chunk]
+                if tokenizers[side].kind == "subword":
+                    counts[side].update(w for words in tokenizers[side].words_py(texts) for w in words)
+                    continue
+                rows = tokenizers[side].split_py(texts)
+                counts[side].update(t for row in rows for t in row)
+                if side in self.truncated:
+                    self.truncated[side] += sum(len(row) > tokenizers[side].max_length for row in rows)
         vocabs = {}
         for side in self.SIDES:
             section = self.recipe["data"][side]
-            texts = [as_text(getattr(ex, side)) for ex in examples]
-            tokens = self.tokenizers[side].split_py(texts)
-            counts = count_tokens(tokens)
-            vocabs[side] = Vocabulary.build(
-                counts,
-                min_freq=section["min_freq"],
-                max_size=section["max_vocab"],
-                specials=self.specials(side),
-            )
+            if tokenizers[side].kind == "subword":
+                size = section["max_vocab"] or subword.DEFAULT_SIZE
+                vocabs[side] = subword.learn(counts[side], size, section["min_freq"])
+            else:
+                vocabs[side] = Vocabulary.build(
+                    counts[side],
+                    min_freq=section["min_freq"],
+                    max_size=section["max_vocab"],
+                    specials=self.specials(side),
+                )
+        self.attach(vocabs)
+        pieces = [side for side in self.truncated if tokenizers[side].kind == "subword"]
+        for chunk in pipeline.chunks(examples) if pieces else ():
+            for side in pieces:
+                rows = tokenizers[side].split_py([as_text(getattr(ex, side)) for ex in chunk])
+                self.truncated[side] += sum(len(row) > tokenizers[side].max_length for row in rows)
+        for side, count in self.truncated.items():
+            if count:
+                echo(
+                    f"{side}: {count:,} of {total:,} examples truncated to "
+                    f"{tokenizers[side].max_length} tokens (data.{side}.max_length)"
+                )
         return vocabs
+
+    def attach(self, vocabs):
+        """Gives subword tokenizers their learned vocabularies (as saved in a run)."""
+        for side, tokenizer in self.tokenizers.items():
+            if side in vocabs:
+                tokenizer.attach(vocabs[side])
+        return self
 
     def ids(self, side, vocabs, strings):
         """Strings -> ragged int32 ids, inside the graph."""
-        return vocabs[side].lookup(self.tokenizers[side].tokenize(strings))
+        tokenizer = self.tokenizers[side].attach(vocabs[side])
+        return vocabs[side].lookup(tokenizer.tokenize(strings))
 
     # Data -------------------------------------------------------------------
 
@@ -78,21 +128,27 @@ class Builder:
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         """A batched tf.data pipeline over the examples.
 
-        Training data is encoded once and cached, then shuffled with the recipe's
-        seed each epoch and batched in length buckets so little is padding.
+        Examples held in memory are encoded once and cached; an
+        `ExampleStream` is read from its files on each pass. Training data is
+        shuffled and batched in length buckets so little is padding. The
+        shuffled order depends only on the recipe's seed and `self.epoch` when
+        that is set (so a resumed run replays an epoch exactly); with `epoch`
+        None each pass reshuffles.
         """
         batch_size = batch_size or self.recipe["training"]["batch_size"]
-        ds = tf.data.Dataset.from_tensor_slices(self.strings(examples))
+        ds = pipeline.text_dataset(examples, self.strings)
         ds = ds.map(
             lambda s: self.encode(vocabs, s),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
-        ).cache()
+        )
+        if pipeline.in_memory(examples):
+            ds = ds.cache()
         if training:
             ds = ds.shuffle(
                 min(len(examples), self.recipe["training"]["shuffle_buffer"]),
-                seed=self.recipe["training"]["seed"],
-                reshuffle_each_iteration=True,
+                seed=epoch_seed(self.recipe["training"]["seed"], self.epoch),
+                reshuffle_each_iteration=self.epoch is None,
             )
             ds = ds.bucket_by_sequence_length(
                 self.length,
@@ -104,6 +160,10 @@ class Builder:
         return ds.prefetch(tf.data.AUTOTUNE)
 
     # Model ------------------------------------------------------------------
+
+    def callbacks(self):
+        """Keras callbacks the type needs during `fit` (none by default)."""
+        return []
 
     def loss(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -158,9 +158,17 @@ class Seq2Seq(Builder):
     def generator(self, model, vocabs):
         """A function `sources -> decoded token lists`, per the recipe's decoding."""
         encoder, step_model = self.inference_models(model, vocabs)
-        encode_fn = tf.function(lambda ids: encoder(ids, training=False), reduce_retracing=True)
+        source_ids = tf.function(
+            lambda strings: self.ids("source", vocabs, strings).to_tensor(),
+            input_signature=[tf.TensorSpec([None], tf.string)],
+        )
+        encode_fn = tf.function(
+            lambda ids: encoder(ids, training=False),
+            input_signature=[tf.TensorSpec([None, None], tf.int32)],
+        )
+        state_specs = [tf.TensorSpec([None, t.shape[-1]], tf.float32) for t in step_model.inputs[1:]]
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), state_specs])
         def step_graph(tokens, states):
             out = step_model([tokens[:, None]] + list(states), training=False)
             return out[0], out[1:]
@@ -175,8 +183,8 @@ class Seq2Seq(Builder):
             results = []
             for start in range(0, len(sources), batch_size):
                 chunk = sources[start : start + batch_size]
-                ids = self.ids("source", vocabs, tf.constant(chunk, tf.string))
-                states = [s.numpy() for s in tf.nest.flatten(encode_fn(ids.to_tensor()))]
+                ids = source_ids(tf.constant(chunk, tf.string))
+                states = [s.numpy() for s in tf.nest.flatten(encode_fn(ids))]
                 results.extend(self._decode_batch(step, states, len(chunk), dec, seed))
             target = vocabs["target"]
             return [target.decode(row) for row in results]
@@ -212,8 +220,11 @@ class Seq2Seq(Builder):
             refs.setdefault(as_text(ex.source), []).append(as_text(ex.target))
         sources = list(refs)
         hyps = self.generator(model, vocabs)(sources)
-        split = self.tokenizers["target"].split_py
-        ref_tokens = [split(r) for r in refs.values()]
+        flat = self.tokenizers["target"].split_py([r for rs in refs.values() for r in rs])
+        ref_tokens, start = [], 0
+        for rs in refs.values():
+            ref_tokens.append(flat[start : start + len(rs)])
+            start += len(rs)
         result = metrics.error_rates(hyps, ref_tokens)
         join = self.tokenizers["target"].join
         result["bleu"] = metrics.bleu(

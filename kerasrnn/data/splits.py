@@ -32,3 +32,28 @@ def split_examples(examples, seed, valid_share, test_share, need=("valid", "test
         key = ex.key if ex.key is not None else repr(ex.source)
         out[split_of(key, seed, valid_share, test_share)].append(ex)
     return out
+
+
+def split_by_position(examples, seed, valid_share, test_share, need=("valid", "test")):
+    """Splits examples in file order, by their share of the characters.
+
+    The first part is train, then valid, then test: the last `test_share`
+    of the text is test (nanoGPT's split of a stream, with no shuffling).
+    `seed` is unused; it keeps the signature of `split_examples`.
+    """
+    valid_share = valid_share if "valid" in need else 0.0
+    test_share = test_share if "test" in need else 0.0
+    sizes = [len(" ".join(ex.source) if isinstance(ex.source, tuple) else ex.source) + 1 for ex in examples]
+    total = sum(sizes) or 1
+    out = {"train": [], "valid": [], "test": []}
+    seen = 0
+    for ex, size in zip(examples, sizes):
+        share = seen / total
+        if share >= 1.0 - test_share:
+            out["test"].append(ex)
+        elif share >= 1.0 - test_share - valid_share:
+            out["valid"].append(ex)
+        else:
+            out["train"].append(ex)
+        seen += size
+    return out

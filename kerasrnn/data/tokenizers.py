@@ -8,6 +8,14 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 KINDS = ("char", "word", "script", "subword", "pretokenized", "label")
+# White space beyond ASCII: separators (Zs, Zl, Zp) and U+0085 (next line).
+_WIDE_SPACE = r"[\p{Z}\x{85}]"
+
+
+def _ascii_spaces(strings):
+    # tensorflow-text's tokenizers leave the first bytes of a multi-byte space
+    # on the word before it ("a\u00a0b" -> "a\xc2", "b"); plain spaces are safe.
+    return tf.strings.regex_replace(strings, _WIDE_SPACE, " ")
 
 
 class Tokenizer:
@@ -18,7 +26,8 @@ class Tokenizer:
             `script` (split where the Unicode script changes, so punctuation
             stands apart), `pretokenized` (space-separated tokens kept as
             they are), `label` (the whole string is one token), or `subword`
-            (WordPiece over a learned vocabulary, see `kerasrnn.data.subword`).
+            (words split into WordPiece pieces of a learned vocabulary, see
+            `kerasrnn.data.subword` and `attach`).
         lowercase: fold case (Unicode-aware) first.
         normalize: apply NFKC normalization first.
         max_length: keep at most this many tokens.
@@ -31,7 +40,9 @@ class Tokenizer:
         self.lowercase = lowercase
         self.normalize = normalize
         self.max_length = max_length
+        self.vocabulary = None
         self.wordpiece = None
+        self._graphs = {}
 
     @classmethod
     def from_section(cls, section):
@@ -50,23 +61,44 @@ class Tokenizer:
             strings = tf_text.case_fold_utf8(strings)
         return strings
 
+    def attach(self, vocabulary):
+        """Gives a subword tokenizer its learned WordPiece `Vocabulary`.
+
+        Other kinds ignore it. Attaching the same vocabulary again does nothing.
+        """
+        if self.kind != "subword" or vocabulary is self.vocabulary:
+            return self
+        from kerasrnn.data import subword
+
+        self.vocabulary = vocabulary
+        self.wordpiece = subword.wordpiece(vocabulary)
+        self._graphs.pop("split", None)
+        return self
+
+    def words(self, strings):
+        """A 1-D string tensor -> ragged words: the text between white space.
+
+        White space is Unicode's White_Space property (ICU), which leaves out
+        the information separators U+001C..U+001F that Python's `str.split`
+        also splits on.
+        """
+        strings = _ascii_spaces(self._prepare(tf.convert_to_tensor(strings, tf.string)))
+        return tf_text.WhitespaceTokenizer().tokenize(strings)
+
     def split(self, strings):
         """A 1-D string tensor -> a ragged [batch, None] tensor of tokens."""
+        if self.kind in ("word", "pretokenized"):
+            return self.words(strings)
+        if self.kind == "subword":
+            if self.wordpiece is None:
+                raise ValueError("The subword tokenizer has no vocabulary yet: call attach(vocabulary).")
+            return self.wordpiece.tokenize(self.words(strings)).merge_dims(-2, -1)
         strings = self._prepare(tf.convert_to_tensor(strings, tf.string))
         if self.kind == "char":
-            tokens = tf.strings.unicode_split(strings, "UTF-8", errors="replace")
-        elif self.kind in ("word", "pretokenized"):
-            tokens = tf_text.WhitespaceTokenizer().tokenize(strings)
-        elif self.kind == "script":
-            tokens = tf_text.UnicodeScriptTokenizer().tokenize(strings)
-        elif self.kind == "label":
-            tokens = tf.RaggedTensor.from_tensor(tf.expand_dims(strings, -1))
-        else:
-            if self.wordpiece is None:
-                raise ValueError("The subword tokenizer has no WordPiece vocabulary yet.")
-            words = tf_text.WhitespaceTokenizer().tokenize(strings)
-            tokens = self.wordpiece.tokenize(words).merge_dims(-2, -1)
-        return tokens
+            return tf.strings.unicode_split(strings, "UTF-8", errors="replace")
+        if self.kind == "script":
+            return tf_text.UnicodeScriptTokenizer().tokenize(_ascii_spaces(strings))
+        return tf.RaggedTensor.from_tensor(tf.expand_dims(strings, -1))
 
     def tokenize(self, strings):
         """Like `split`, truncated to `max_length`."""
@@ -77,9 +109,21 @@ class Tokenizer:
 
     def split_py(self, texts, batch_size=4096):
         """Python strings -> lists of Python string tokens (untruncated)."""
+        return self._run_py("split", texts, batch_size)
+
+    def words_py(self, texts, batch_size=4096):
+        """Python strings -> lists of their (prepared) words, as `words` splits them."""
+        return self._run_py("words", texts, batch_size)
+
+    def _run_py(self, name, texts, batch_size):
+        if name not in self._graphs:
+            # Eager ragged ops cost milliseconds each; one traced graph does not.
+            self._graphs[name] = tf.function(
+                getattr(self, name), input_signature=[tf.TensorSpec([None], tf.string)]
+            )
         out = []
         for start in range(0, len(texts), batch_size):
-            ragged = self.split(tf.constant(texts[start : start + batch_size], tf.string))
+            ragged = self._graphs[name](tf.constant(texts[start : start + batch_size], tf.string))
             out.extend(
                 [t.decode("utf-8", "replace") for t in row] for row in ragged.to_list()
             )

@@ -52,7 +52,8 @@ class MinGRUCell(MinimalCell):
 
     def mix(self, x):
         z, candidate = ops.split(x, 2, axis=-1)
-        return ops.sigmoid(-z), ops.sigmoid(z) * self.activation(candidate)
+        z = ops.sigmoid(z)
+        return 1.0 - z, z * self.activation(candidate)
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")

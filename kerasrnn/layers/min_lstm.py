@@ -58,8 +58,7 @@ class MinLSTMCell(MinimalCell):
         # -softplus(-v): no division, and no 0 / 0 when both gates underflow.
         log_ratio = ops.softplus(-i) - ops.softplus(-f)
         a = ops.sigmoid(log_ratio)
-        b = ops.sigmoid(-log_ratio) * self.activation(candidate)
-        return a, b
+        return a, (1.0 - a) * self.activation(candidate)
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")

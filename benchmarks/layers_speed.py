@@ -1,0 +1,184 @@
+"""Training speed of recurrent layers: kerasrnn against Keras and PyTorch.
+
+Times one forward + backward pass (gradients of the summed outputs with
+respect to the weights) per layer, prints tokens/s, achieved GFLOP/s and that
+as a fraction of this machine's float32 GEMM peak, measured in the same run
+by a large matmul. Cases are timed in interleaved rounds so that noise from
+other processes falls on all of them alike; each figure is the median round.
+
+    python benchmarks/layers_speed.py            # full run
+    python benchmarks/layers_speed.py --quick    # a smoke run, seconds
+"""
+
+import argparse
+import time
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+# (input-side, recurrent-side) matmul blocks of `units` columns per step.
+GATES = {"lstm": (4, 4), "gru": (3, 3), "min_gru": (2, 0), "min_lstm": (3, 0)}
+
+
+def kerasrnn_layer(name, **kwargs):
+    import kerasrnn.layers
+
+    return lambda units: getattr(kerasrnn.layers, name)(units, **kwargs)
+
+
+def keras_case(make, batch, steps, units):
+    layer = make(units)
+    x = tf.random.normal((batch, steps, units))
+    layer(x[:, :2])
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x))
+        return tape.gradient(loss, layer.trainable_variables)
+
+    return step
+
+
+def torch_case(make, batch, steps, units):
+    layer = make(units, units, batch_first=True)
+    x = torch.randn(batch, steps, units)
+
+    def step():
+        layer.zero_grad()
+        layer(x)[0].sum().backward()
+
+    return step
+
+
+def gemm_peak(size, repeats):
+    a = tf.random.normal((size, size))
+
+    @tf.function
+    def product():
+        return tf.reduce_sum(tf.matmul(a, a))
+
+    product()
+    best = min(_time(product) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _time(fn):
+    start = time.perf_counter()
+    result = fn()
+    if isinstance(result, (list, tf.Tensor)):
+        tf.nest.map_structure(lambda t: t.numpy() if t is not None else t, result)
+    return time.perf_counter() - start
+
+
+def cases(long_run):
+    """(label, kind, framework, factory, baseline label)."""
+    rows = []
+    if not long_run:
+        rows += [
+            ("keras LSTM", "lstm", "keras", lambda u: keras.layers.LSTM(u), None),
+            ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
+            (
+                "kerasrnn LSTM fused",
+                "lstm",
+                "keras",
+                kerasrnn_layer("LSTM", implementation="fused"),
+                "keras LSTM",
+            ),
+            (
+                "kerasrnn LSTM generic",
+                "lstm",
+                "keras",
+                kerasrnn_layer("LSTM", implementation="generic"),
+                "keras LSTM",
+            ),
+            ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
+        ]
+    rows += [
+        ("keras GRU", "gru", "keras", lambda u: keras.layers.GRU(u), None),
+        ("kerasrnn GRU", "gru", "keras", kerasrnn_layer("GRU"), "keras GRU"),
+    ]
+    if not long_run:
+        rows += [
+            ("torch GRU", "gru", "torch", lambda *a, **k: torch.nn.GRU(*a, **k), "keras GRU"),
+        ]
+    rows += [
+        ("kerasrnn MinGRU", "min_gru", "keras", kerasrnn_layer("MinGRU"), "keras GRU"),
+        ("kerasrnn MinLSTM", "min_lstm", "keras", kerasrnn_layer("MinLSTM"), "keras GRU"),
+    ]
+    return rows
+
+
+def run(batch, steps, units, rounds, peak, long_run):
+    built, times = {}, {}
+    for label, kind, framework, make, _ in cases(long_run):
+        try:
+            if framework == "torch" and torch is None:
+                raise ImportError("torch is not installed")
+            build = keras_case if framework == "keras" else torch_case
+            built[label] = build(make, batch, steps, units)
+            built[label]()
+            times[label] = []
+        except Exception as error:  # a missing layer or argument is reported as n/a
+            print(f"  {label}: n/a ({type(error).__name__}: {str(error)[:80]})")
+    for _ in range(rounds):
+        for label, step in built.items():
+            times[label].append(_time(step))
+
+    print(f"\nbatch {batch}, {steps} steps, {units} units, forward + backward")
+    header = f"{'layer':24} {'ms/step':>9} {'tokens/s':>10} {'GFLOP/s':>8} {'% peak':>7} {'vs keras':>9}"
+    print(header)
+    print("-" * len(header))
+    medians = {label: float(np.median(t)) for label, t in times.items()}
+    for label, kind, _, _, baseline in cases(long_run):
+        if label not in medians:
+            print(f"{label:24} {'n/a':>9} {'n/a':>10} {'n/a':>8} {'n/a':>7} {'n/a':>9}")
+            continue
+        seconds = medians[label]
+        given, recurrent = GATES[kind]
+        flops = 3 * 2 * batch * steps * units * units * (given + recurrent)
+        gflops = flops / seconds / 1e9
+        if baseline is None:
+            ratio = "1.00x"
+        elif baseline in medians:
+            ratio = f"{medians[baseline] / seconds:.2f}x"
+        else:
+            ratio = "n/a"
+        print(
+            f"{label:24} {seconds * 1e3:9.1f} {batch * steps / seconds:10.0f} "
+            f"{gflops:8.1f} {100 * gflops / peak:6.1f}% {ratio:>9}"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, two rounds")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--long-steps", type=int, default=1000)
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--long-only", action="store_true", help="only the 1,000-step table")
+    args = parser.parse_args()
+    if args.quick:
+        args.batch, args.steps, args.long_steps, args.units, args.rounds = 8, 20, 50, 32, 2
+
+    peak = gemm_peak(512 if args.quick else 2048, 3 if args.quick else 10)
+    print(f"float32 GEMM peak (tf.matmul): {peak:.1f} GFLOP/s")
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+          f"torch {torch.__version__ if torch else 'n/a'}; threads: TF default, torch {torch.get_num_threads() if torch else 'n/a'}")
+    if not args.long_only:
+        run(args.batch, args.steps, args.units, args.rounds, peak, long_run=False)
+    run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True)
+    print("\nFLOPs count the matmuls only: 3 x 2 * batch * steps * units^2 * gate blocks "
+          "(LSTM 4+4, GRU 3+3, MinGRU 2, MinLSTM 3), the 3 for forward + backward.")
+
+
+if __name__ == "__main__":
+    main()

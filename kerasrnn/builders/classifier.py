@@ -1,0 +1,276 @@
+"""A sequence to one label or number (many_to_one); one item to one label (one_to_one).
+
+`many_to_one` embeds the tokens (padding masked), runs the recipe's recurrent
+stack and pools it into one vector: the final states (both directions' when
+bidirectional), or the mean or max over the real steps. A dense head gives a
+softmax over the label vocabulary, or one number for `head: regression`.
+
+`one_to_one` is the same network at T = 1: each input is one item (a word, a
+code), looked up in an embedding and passed through one recurrent step.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kerasrnn import layers as rnn_layers
+from kerasrnn import metrics
+from kerasrnn.builders.base import Builder, as_text
+from kerasrnn.config import RecipeError
+from kerasrnn.data.errors import DataError
+
+TOP = 3  # labels listed with their probabilities by `predict`
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class MaskedMaxPooling1D(keras.layers.Layer):
+    """Maximum over the unmasked steps of a sequence.
+
+    Padded steps never win the maximum; a row with no real step gives zeros.
+
+    Call arguments:
+        inputs: A 3D tensor `(batch, steps, features)`.
+        mask: Optional boolean tensor `(batch, steps)`.
+
+    Example:
+
+    >>> x = keras.ops.convert_to_tensor([[[1.0], [5.0], [2.0]]])
+    >>> mask = keras.ops.convert_to_tensor([[True, False, True]])
+    >>> float(MaskedMaxPooling1D()(x, mask=mask)[0, 0])
+    2.0
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.max(inputs, axis=1)
+        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        lowest = ops.full_like(inputs, float(np.finfo(np.float16).min))
+        best = ops.max(ops.where(keep, inputs, lowest), axis=1)
+        return ops.where(ops.any(keep, axis=1), best, ops.zeros_like(best))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+def recurrent_stack(builder, x, final_only=False):
+    """The recipe's recurrent layers over `x`, with residuals and dropout.
+
+    With `final_only`, the last layer returns its final output only (for a
+    bidirectional layer, the forward and backward finals concatenated).
+    """
+    m = builder.recipe["model"]
+    for i in range(m["layers"]):
+        last = final_only and i == m["layers"] - 1
+        layer = builder.recurrent(f"recurrent_{i}", return_sequences=not last)
+        if m["bidirectional"]:
+            layer = rnn_layers.Bidirectional(layer, merge_mode="concat", name=f"recurrent_{i}")
+        out = layer(x)
+        if m["residual"] and i > 0 and not last:
+            out = keras.layers.Add(name=f"residual_{i}")([x, out])
+        x = dropout(builder, out, f"dropout_{i}")
+    return x
+
+
+def dropout(builder, x, name):
+    rate = builder.recipe["model"]["dropout"]
+    return keras.layers.Dropout(rate, name=name)(x) if rate else x
+
+
+def dense(ragged):
+    """Ragged ids -> a padded int32 tensor at least one step wide."""
+    ids = ragged.to_tensor()
+    if ids.shape[1] == 0:
+        ids = tf.zeros([ids.shape[0], 1], tf.int32)
+    return ids
+
+
+def batched_outputs(model, make_inputs, texts, lengths, batch_size=256):
+    """The model's outputs for each text, one NumPy array each.
+
+    Texts are batched by length so batches carry little padding; the model
+    runs whole sequences, never truncated.
+    """
+    # One trace serves every batch size and length.
+    spec = {
+        name: tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
+        for name, t in model.input.items()
+    }
+    run = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])
+    out = [None] * len(texts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        rows = run(make_inputs([texts[i] for i in chunk])).numpy()
+        for i, row in zip(chunk, rows):
+            out[i] = row
+    return out
+
+
+class ManyToOne(Builder):
+    """Builder for `type: many_to_one`."""
+
+    def __init__(self, recipe):
+        super().__init__(recipe)
+        self.regression = recipe["model"]["head"] == "regression"
+        if not self.regression and self.tokenizers["target"].kind != "label":
+            raise RecipeError(
+                [
+                    f"data -> target -> tokenizer: {recipe['type']} predicts one label "
+                    f"per example; use `label`, not {self.tokenizers['target'].kind!r}"
+                ]
+            )
+
+    # Vocabularies -----------------------------------------------------------
+
+    def fit_vocabs(self, examples):
+        if not self.regression:
+            return super().fit_vocabs(examples)
+        for ex in examples:
+            try:
+                float(ex.target)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"head: regression needs a number as each target, got {ex.target!r} "
+                    f"for {as_text(ex.source)[:40]!r}"
+                ) from None
+        vocabs = super().fit_vocabs(examples)
+        del vocabs["target"]
+        return vocabs
+
+    # Data -------------------------------------------------------------------
+
+    def inputs(self, vocabs, strings):
+        """A 1-D string tensor -> the model's inputs as ragged ids."""
+        return {"source": self.ids("source", vocabs, strings)}
+
+    def encode(self, vocabs, strings):
+        inputs = {k: v[0] for k, v in self.inputs(vocabs, strings["source"][None]).items()}
+        if self.regression:
+            value = tf.strings.to_number(strings["target"], tf.float32)
+            return inputs, value[None], tf.constant(1.0)
+        label = self.ids("target", vocabs, strings["target"][None])[0][0]
+        # A label the training data never had (-1) is kept out of the loss.
+        return inputs, tf.maximum(label, 0), tf.cast(label > 0, tf.float32)
+
+    # Model ------------------------------------------------------------------
+
+    def outputs_size(self, vocabs):
+        return 1 if self.regression else len(vocabs["target"])
+
+    def build(self, vocabs):
+        m = self.recipe["model"]
+        source = keras.Input((None,), dtype="int32", name="source")
+        x = keras.layers.Embedding(
+            len(vocabs["source"]), m["embedding_dim"], mask_zero=True, name="source_embedding"
+        )(source)
+        x = dropout(self, x, "embedding_dropout")
+        x = recurrent_stack(self, x, final_only=m["pooling"] == "last")
+        if m["pooling"] == "mean":
+            x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+        elif m["pooling"] == "max":
+            x = MaskedMaxPooling1D(name="pooling")(x)
+        head = keras.layers.Dense(self.outputs_size(vocabs), name="head")(x)
+        return keras.Model({"source": source}, head, name=self.recipe["type"])
+
+    def loss(self):
+        if self.regression:
+            return keras.losses.MeanSquaredError()
+        return super().loss()
+
+    def metrics(self):
+        if self.regression:
+            return [keras.metrics.MeanAbsoluteError(name="mae")]
+        return super().metrics()
+
+    # Inference --------------------------------------------------------------
+
+    def outputs(self, model, vocabs, texts):
+        """Logits (or the predicted number) for each text."""
+        def make(chunk):
+            ragged = self.inputs(vocabs, tf.constant(chunk, tf.string))
+            return {k: dense(v) for k, v in ragged.items()}
+
+        return batched_outputs(model, make, texts, [len(t) for t in texts])
+
+    def labels(self, vocabs, rows):
+        """Logit rows -> the likeliest label of each (never <pad>)."""
+        tokens = vocabs["target"].tokens
+        return [tokens[1 + int(np.argmax(row[1:]))] for row in rows]
+
+    def evaluate(self, model, vocabs, examples):
+        """Accuracy and macro-F1 (classification) or MSE and MAE (regression).
+
+        Gold labels that training never saw count as errors, and their number
+        is reported as `unseen_labels`.
+        """
+        texts = [as_text(ex.source) for ex in examples]
+        rows = self.outputs(model, vocabs, texts)
+        if self.regression:
+            return metrics.regression_scores(
+                [float(ex.target) for ex in examples], [float(row[0]) for row in rows]
+            )
+        gold = [t[0] if t else "" for t in self.tokenizers["target"].split_py(
+            [as_text(ex.target) for ex in examples]
+        )]
+        known = set(vocabs["target"].tokens[1:])
+        return metrics.classification_scores(gold, self.labels(vocabs, rows), known)
+
+    def predict(self, model, vocabs, texts):
+        """The label with the probabilities of the likeliest few, or the number."""
+        rows = self.outputs(model, vocabs, texts)
+        if self.regression:
+            return [{"input": t, "output": float(row[0])} for t, row in zip(texts, rows)]
+        tokens = vocabs["target"].tokens
+        results = []
+        for text, row in zip(texts, rows):
+            probs = tf.nn.softmax(row[1:]).numpy()
+            top = np.argsort(-probs)[:TOP]
+            results.append(
+                {
+                    "input": text,
+                    "output": tokens[1 + int(top[0])],
+                    "probabilities": {tokens[1 + int(i)]: round(float(probs[i]), 4) for i in top},
+                }
+            )
+        return results
+
+
+class OneToOne(ManyToOne):
+    """Builder for `type: one_to_one`: one item in, one label out, T = 1.
+
+    The whole source text is one item (the `label` tokenizer); items the
+    training data never had map to <unk>.
+    """
+
+    def __init__(self, recipe):
+        kind = recipe["data"]["source"]["tokenizer"]
+        if kind != "label":
+            raise RecipeError(
+                [
+                    "data -> source -> tokenizer: one_to_one reads each input as one "
+                    f"item; use `label`, not {kind!r}"
+                ]
+            )
+        super().__init__(recipe)
+
+    def specials(self, side):
+        return 4 if side == "source" else super().specials(side)
+
+    def build(self, vocabs):
+        m = self.recipe["model"]
+        source = keras.Input((1,), dtype="int32", name="source")
+        x = keras.layers.Embedding(
+            len(vocabs["source"]), m["embedding_dim"], name="source_embedding"
+        )(source)
+        x = dropout(self, x, "embedding_dropout")
+        x = recurrent_stack(self, x, final_only=True)
+        head = keras.layers.Dense(self.outputs_size(vocabs), name="head")(x)
+        return keras.Model({"source": source}, head, name="one_to_one")

@@ -1,0 +1,512 @@
+"""Language model: next-token prediction over characters, words or subwords.
+
+Two ways to train (`data.lm_mode`):
+
+- `sentences`: each line is one example, read as `<bos> tokens` and trained
+  to predict `tokens <eos>`; batches are length-bucketed and padded.
+- `stream`: the lines are one continuous text (each line ends in `<eos>`,
+  shown as a newline), cut into `batch_size` parallel streams that are read
+  in consecutive windows of `data.window` tokens. The recurrent layers are
+  stateful, so each window starts from the state the previous one ended in
+  (truncated backpropagation through time); states are zeroed at the start
+  of every epoch and of every evaluation.
+
+With `model.tie_embeddings` the output layer is the embedding matrix
+transposed (after a projection from `units` to `embedding_dim` where they
+differ). At inference the trained layers are rewired as
+`step(token, states) -> (logits, states)` for `kerasrnn.decoding`, and as
+`reader(tokens, states) -> (logits, states)` to score whole texts.
+"""
+
+import math
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn import decoding as decoders
+from kerasrnn import metrics
+from kerasrnn.builders.base import Builder, as_text, state_count
+from kerasrnn.data.errors import DataError
+from kerasrnn.data.vocab import BOS_ID, EOS_ID
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class TiedEmbedding(keras.layers.Layer):
+    """An embedding that can also project vectors back onto the vocabulary.
+
+    `layer(ids)` looks tokens up; `layer(vectors, reverse=True)` returns
+    `vectors @ embeddings.T + bias`, logits over the vocabulary, so the input
+    and output layers share one matrix (Press & Wolf 2017, "Using the Output
+    Embedding to Improve Language Models").
+
+    Args:
+        input_dim: Vocabulary size.
+        output_dim: Embedding size.
+        embeddings_initializer: Default `"uniform"`, as `keras.layers.Embedding`.
+        **kwargs: Base layer arguments.
+
+    Example:
+
+    >>> layer = TiedEmbedding(10, 4)
+    >>> layer(np.zeros((2, 3), "int32")).shape
+    (2, 3, 4)
+    >>> layer(np.zeros((2, 3, 4), "float32"), reverse=True).shape
+    (2, 3, 10)
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Argument `{name}` must be a positive integer. Received: {name}={value!r}")
+        self.input_dim = input_dim
+        self.output_dim = output_dim
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="embeddings",
+        )
+        self.output_bias = self.add_weight(
+            shape=(self.input_dim,), initializer="zeros", name="output_bias"
+        )
+
+    def call(self, inputs, reverse=False):
+        if not reverse:
+            return keras.ops.take(self.embeddings, keras.ops.cast(inputs, "int32"), axis=0)
+        logits = keras.ops.matmul(
+            inputs, keras.ops.transpose(keras.ops.cast(self.embeddings, inputs.dtype))
+        )
+        return logits + keras.ops.cast(self.output_bias, logits.dtype)
+
+    def compute_output_spec(self, inputs, reverse=False):
+        if reverse:
+            shape = tuple(inputs.shape[:-1]) + (self.input_dim,)
+        else:
+            shape = tuple(inputs.shape) + (self.output_dim,)
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+        }
+
+
+class StateReset(keras.callbacks.Callback):
+    """Zeroes the stateful layers' states when an epoch or an evaluation starts."""
+
+    def _reset(self):
+        for layer in self.model.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset()
+
+    def on_test_begin(self, logs=None):
+        self._reset()
+
+
+class LanguageModel(Builder):
+    """Builder for `type: language_model`."""
+
+    SIDES = ("source",)
+    OUTPUT = "source"
+    CONDITIONED = False
+
+    def __init__(self, recipe):
+        super().__init__(recipe)
+        self._layers = {}
+        self.stream = recipe["data"]["lm_mode"] == "stream"
+
+    # Data -------------------------------------------------------------------
+
+    @property
+    def start_id(self):
+        """The token read before the first one: <bos>, or <eos> (a line break) in a stream."""
+        return EOS_ID if self.stream else BOS_ID
+
+    def encode(self, vocabs, strings):
+        ids = self.ids(self.OUTPUT, vocabs, strings[self.OUTPUT][None])[0]
+        inputs = tf.concat([[self.start_id], ids], 0)
+        labels = tf.concat([ids, [EOS_ID]], 0)
+        return {"tokens": inputs}, labels, tf.ones_like(labels, tf.float32)
+
+    def stream_ids(self, vocabs, texts):
+        """Lines -> one id array, each line followed by <eos>."""
+        out = []
+        for start in range(0, len(texts), 4096):
+            chunk = tf.constant(texts[start : start + 4096], tf.string)
+            for row in self.ids(self.OUTPUT, vocabs, chunk).to_list():
+                out.extend(row)
+                out.append(EOS_ID)
+        return np.asarray(out, np.int32)
+
+    def windows(self, ids, batch_size, window):
+        """A stream -> (inputs, labels, weights), each [windows, batch, window].
+
+        Row b of window k continues row b of window k - 1. The stream is
+        padded (weight 0) to fill the last window.
+        """
+        inputs = np.concatenate([[self.start_id], ids[:-1]]).astype(np.int32)
+        per_row = max(1, math.ceil(len(ids) / (batch_size * window))) * window
+        total = per_row * batch_size
+        pad = total - len(ids)
+        inputs = np.pad(inputs, (0, pad)).reshape(batch_size, -1, window)
+        labels = np.pad(ids, (0, pad)).reshape(batch_size, -1, window)
+        weights = np.pad(np.ones(len(ids), np.float32), (0, pad)).reshape(batch_size, -1, window)
+        order = (1, 0, 2)
+        return inputs.transpose(order), labels.transpose(order), weights.transpose(order)
+
+    def dataset(self, examples, vocabs, training=False, batch_size=None):
+        if not self.stream:
+            return super().dataset(examples, vocabs, training, batch_size)
+        batch_size = batch_size or self.recipe["training"]["batch_size"]
+        ids = self.stream_ids(vocabs, [as_text(ex.source) for ex in examples])
+        inputs, labels, weights = self.windows(ids, batch_size, self.recipe["data"]["window"])
+        ds = tf.data.Dataset.from_tensor_slices(({"tokens": inputs}, labels, weights))
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def callbacks(self):
+        return [StateReset()] if self.stream else []
+
+    # Model ------------------------------------------------------------------
+
+    def _layer(self, name, make):
+        if name not in self._layers:
+            self._layers[name] = make()
+        return self._layers[name]
+
+    def use(self, model):
+        """Takes the layers of a trained (or loaded) model for inference."""
+        self._layers = {layer.name: layer for layer in model.layers}
+        return self
+
+    def _embed(self, tokens):
+        m = self.recipe["model"]
+        make = TiedEmbedding if m["tie_embeddings"] else keras.layers.Embedding
+        return self._layer(
+            "embedding",
+            lambda: make(self.vocab_size, m["embedding_dim"], name="embedding"),
+        )(tokens)
+
+    def _stack(self, x, initial_states=None, stateful=False):
+        """The recurrent layers over embedded tokens -> (outputs, final states per layer)."""
+        m = self.recipe["model"]
+        states = []
+        for i in range(m["layers"]):
+            name = f"rnn_{i}"
+            layer = self._layer(
+                name,
+                lambda name=name: self.recurrent_layer(name, stateful),
+            )
+            kwargs = {"initial_state": initial_states[i]} if initial_states else {}
+            out, *layer_states = layer(x, **kwargs)
+            states.append(layer_states)
+            if m["residual"] and i > 0:
+                out = keras.layers.Add(name=f"residual_{i}")([x, out])
+            if m["dropout"]:
+                out = self._layer(
+                    f"dropout_{i}",
+                    lambda i=i: keras.layers.Dropout(m["dropout"], name=f"dropout_{i}"),
+                )(out)
+            x = out
+        return x, states
+
+    def recurrent_layer(self, name, stateful=False):
+        model = self.recipe["model"]
+        from kerasrnn import layers as rnn_layers
+
+        return rnn_layers.recurrent(
+            model["cell"],
+            model["units"],
+            return_sequences=True,
+            return_state=True,
+            stateful=stateful,
+            recurrent_dropout=model["recurrent_dropout"],
+            name=name,
+        )
+
+    def _logits(self, x):
+        m = self.recipe["model"]
+        if not m["tie_embeddings"]:
+            return self._layer(
+                "logits", lambda: keras.layers.Dense(self.vocab_size, name="logits")
+            )(x)
+        if m["units"] != m["embedding_dim"]:
+            x = self._layer(
+                "tie_projection",
+                lambda: keras.layers.Dense(m["embedding_dim"], name="tie_projection"),
+            )(x)
+        return self._layers["embedding"](x, reverse=True)
+
+    def _inputs(self):
+        """The training model's token input (fixed batch and window in a stream)."""
+        if self.stream:
+            return keras.Input(
+                (self.recipe["data"]["window"],),
+                batch_size=self.recipe["training"]["batch_size"],
+                dtype="int32",
+                name="tokens",
+            )
+        return keras.Input((None,), dtype="int32", name="tokens")
+
+    def build(self, vocabs):
+        self.vocab_size = len(vocabs[self.OUTPUT])
+        tokens = self._inputs()
+        x, _ = self._stack(self._embed(tokens), stateful=self.stream)
+        return keras.Model({"tokens": tokens}, self._logits(x), name="language_model")
+
+    # Inference --------------------------------------------------------------
+
+    def _state_sizes(self):
+        m = self.recipe["model"]
+        return [
+            [m["units"]] * state_count(self._layers[f"rnn_{i}"]) for i in range(m["layers"])
+        ]
+
+    def _stateless_twins(self):
+        """Stateful layers are swapped for stateless copies carrying their weights."""
+        twins = {}
+        for name, layer in list(self._layers.items()):
+            if getattr(layer, "stateful", False):
+                config = {**layer.get_config(), "stateful": False}
+                twins[name] = (layer, type(layer).from_config(config))
+                self._layers[name] = twins[name][1]
+        return twins
+
+    def _reader(self, tokens, name):
+        """A model `[tokens, *states] -> [logits, *states]` over the given token input."""
+        extra = self._extra_state_inputs()
+        state_inputs = [
+            [keras.Input((size,), name=f"state_{i}_{j}") for j, size in enumerate(sizes)]
+            for i, sizes in enumerate(self._state_sizes())
+        ]
+        x = self._step_inputs(self._embed(tokens), extra)
+        x, new_states = self._stack(x, state_inputs)
+        logits = self._logits(x)
+        if name == "step":
+            with warnings.catch_warnings():
+                # The step's single position needs no mask downstream.
+                warnings.filterwarnings("ignore", message=".*does not support masking.*")
+                logits = keras.layers.Reshape((self.vocab_size,), name="step_logits")(logits)
+        # Carried unchanged, so decoding can reorder it with the states.
+        kept = [keras.layers.Identity(name=f"keep_{i}")(t) for i, t in enumerate(extra)]
+        flat_in = [s for layer in state_inputs for s in layer]
+        flat_out = [s for layer in new_states for s in layer]
+        return keras.Model([tokens] + extra + flat_in, [logits] + kept + flat_out, name=name)
+
+    def _step_inputs(self, x, extra_inputs):
+        return x
+
+    def _extra_state_inputs(self):
+        """State-like inputs carried unchanged through every step (a condition)."""
+        return []
+
+    def inference_models(self, model, vocabs):
+        """(reader, step) Keras models built on the trained model's layers.
+
+        Both take `[tokens, *states]` and return `[logits, *states]`; `reader`
+        reads [batch, time] tokens, `step` one token per row, its logits
+        [batch, vocab]. Stateful layers are replaced by stateless copies.
+        """
+        self.vocab_size = len(vocabs[self.OUTPUT])
+        self.use(model)
+        twins = self._stateless_twins()
+        reader = self._reader(keras.Input((None,), dtype="int32", name="tokens"), "reader")
+        step = self._reader(keras.Input((1,), dtype="int32", name="token"), "step")
+        for original, twin in twins.values():
+            twin.set_weights(original.get_weights())
+        return reader, step
+
+    def _initial_states(self, vocabs, n, condition=None):
+        """Zero states for `n` rows, as numpy arrays in step order."""
+        return [
+            np.zeros((n, size), np.float32) for sizes in self._state_sizes() for size in sizes
+        ]
+
+    def _runner(self, model, vocabs):
+        """Host functions `read(tokens, states)` and `step(tokens, states)` over numpy."""
+        reader, step_model = self.inference_models(model, vocabs)
+
+        @tf.function(reduce_retracing=True)
+        def read_graph(tokens, states):
+            out = reader([tokens] + list(states), training=False)
+            return out[0], out[1:]
+
+        def read(tokens, states):
+            logits, states = read_graph(
+                tf.constant(tokens, tf.int32), [tf.constant(s) for s in states]
+            )
+            return logits.numpy(), [s.numpy() for s in states]
+
+        def step(tokens, states):
+            logits, states = read(np.asarray(tokens, np.int32)[:, None], states)
+            return logits[:, 0], states
+
+        return read, step
+
+    # Scoring ----------------------------------------------------------------
+
+    def token_ids(self, vocabs, texts):
+        """Each text's ids; in a stream, a text's lines are joined by <eos>."""
+        if not texts:
+            return []
+        if not self.stream:
+            ragged = self.ids(self.OUTPUT, vocabs, tf.constant(list(texts), tf.string))
+            return [list(row) for row in ragged.to_list()]
+        out = []
+        for text in texts:
+            ids = list(self.stream_ids(vocabs, text.split("\n")))
+            out.append(ids[:-1])
+        return out
+
+    def log_probs(self, read, rows, states, batch_size=64):
+        """Per-token log-probabilities of `<start> row <eos>` for each row of ids."""
+        out = []
+        for begin in range(0, len(rows), batch_size):
+            chunk = rows[begin : begin + batch_size]
+            width = max(len(r) for r in chunk) + 1
+            inputs = np.zeros((len(chunk), width), np.int32)
+            labels = np.zeros((len(chunk), width), np.int32)
+            for i, row in enumerate(chunk):
+                inputs[i, : len(row) + 1] = [self.start_id] + row
+                labels[i, : len(row) + 1] = row + [EOS_ID]
+            part = [s[begin : begin + len(chunk)] for s in states]
+            logits, _ = read(inputs, part)
+            logp = decoders.log_softmax(logits)
+            picked = np.take_along_axis(logp, labels[..., None], -1)[..., 0]
+            out.extend(picked[i, : len(row) + 1].tolist() for i, row in enumerate(chunk))
+        return out
+
+    def _scored(self, model, vocabs, texts, conditions=None):
+        read, _ = self._runner(model, vocabs)
+        rows = self.token_ids(vocabs, texts)
+        states = self._initial_states(vocabs, len(rows), conditions)
+        return rows, self.log_probs(read, rows, states)
+
+    def _check_condition(self, condition):
+        if condition is not None and not self.CONDITIONED:
+            raise DataError("this language model has no conditions; leave out --condition")
+
+    def score(self, model, vocabs, texts, condition=None):
+        """Each text's log-probability (natural log, <eos> included), per-token mean, perplexity.
+
+        A conditioned model (one_to_many) scores the texts given `condition`.
+        """
+        self._check_condition(condition)
+        conditions = None if condition is None else [condition] * len(texts)
+        rows, logps = self._scored(model, vocabs, texts, conditions)
+        out = []
+        for text, row in zip(texts, logps):
+            total = float(np.sum(row))
+            out.append(
+                {
+                    "text": text,
+                    "log_prob": total,
+                    "tokens": len(row),
+                    "mean_log_prob": total / len(row),
+                    "perplexity": math.exp(-total / len(row)),
+                }
+            )
+        return out
+
+    # Sampling ---------------------------------------------------------------
+
+    def render(self, vocabs, ids):
+        """Ids -> text; in a stream <eos> is a line break."""
+        join = self.tokenizers[self.OUTPUT].join
+        vocab = vocabs[self.OUTPUT]
+        lines, line = [], []
+        for i in list(ids) + [EOS_ID]:
+            if i == EOS_ID:
+                lines.append(join(vocab.decode(line)))
+                line = []
+            else:
+                line.append(i)
+        return "\n".join(lines if self.stream else lines[:1])
+
+    def _prompt_ids(self, vocabs, prompt):
+        if not prompt:
+            return []
+        return self.token_ids(vocabs, [prompt])[0]
+
+    def sample(self, model, vocabs, num, prompt=None, condition=None, decoding=None, seed=None):
+        """`num` generated texts, continuing `prompt`; reproducible with `seed`.
+
+        Args:
+            decoding: overrides of the recipe's `decoding` section (strategy,
+                temperature, top_k, top_p, beam_width, max_length).
+        """
+        self._check_condition(condition)
+        dec = {**self.recipe["decoding"], **(decoding or {})}
+        read, step = self._runner(model, vocabs)
+        states = self._initial_states(vocabs, num, [condition] * num if condition else None)
+        prompt_ids = self._prompt_ids(vocabs, prompt)
+        fed = [self.start_id] + prompt_ids
+        if len(fed) > 1:
+            _, states = read(np.tile(np.asarray(fed[:-1], np.int32), (num, 1)), states)
+        start = [fed[-1]] * num
+        eos = -1 if self.stream else EOS_ID
+        strategy = dec["strategy"]
+        if strategy == "beam":
+            best, _ = decoders.beam_search(
+                step, [s[:1] for s in states], fed[-1], eos,
+                dec["max_length"], dec["beam_width"], dec["length_penalty"],
+            )
+            rows = [best] * num
+        elif strategy == "greedy":
+            rows = decoders.greedy(step, states, start, eos, dec["max_length"])
+        else:
+            rows = decoders.sample(
+                step, states, start, eos, dec["max_length"],
+                dec["temperature"], dec["top_k"], dec["top_p"], seed,
+            )
+        return [self.render(vocabs, prompt_ids + row) for row in rows]
+
+    # Evaluation -------------------------------------------------------------
+
+    def evaluate(self, model, vocabs, examples):
+        """Loss in nats per token, perplexity, bits per token and per character."""
+        texts = [as_text(ex.source) for ex in examples]
+        if self.stream:
+            total, tokens = self._stream_log_prob(model, vocabs, texts)
+        else:
+            _, logps = self._scored(model, vocabs, texts)
+            total, tokens = sum(map(np.sum, logps)), sum(map(len, logps))
+        chars = sum(len(t) + 1 for t in texts)  # each line's break or <eos> counts
+        result = metrics.language_model_scores(-float(total), tokens, chars)
+        result["examples"] = len(texts)
+        return result
+
+    def _stream_log_prob(self, model, vocabs, texts):
+        """The stream read in parallel rows window by window, states carried."""
+        read, _ = self._runner(model, vocabs)
+        ids = self.stream_ids(vocabs, texts)
+        batch = self.recipe["training"]["batch_size"]
+        inputs, labels, weights = self.windows(ids, batch, self.recipe["data"]["window"])
+        states = self._initial_states(vocabs, batch)
+        total = 0.0
+        for x, y, w in zip(inputs, labels, weights):
+            logits, states = read(x, states)
+            logp = np.take_along_axis(decoders.log_softmax(logits), y[..., None], -1)[..., 0]
+            total += float((logp * w).sum())
+        return total, len(ids)
+
+    def predict(self, model, vocabs, texts):
+        """Each text's score, and a greedy continuation of it as a prompt."""
+        scores = self.score(model, vocabs, texts)
+        dec = {"strategy": "greedy"}
+        out = []
+        for text, score in zip(texts, scores):
+            continuation = self.sample(model, vocabs, 1, prompt=text, decoding=dec)[0]
+            out.append({"input": text, "output": continuation, **score})
+        return out
+

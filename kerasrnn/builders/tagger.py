@@ -1,0 +1,193 @@
+"""Aligned tagging (many_to_many): one tag per token (chunking, POS, BIO NER).
+
+Tokens are embedded (padding masked), optionally joined by an embedding of
+their spelling, run through the recipe's (bi)directional recurrent stack, and
+a dense layer gives a softmax over the tags at every step. The tag vocabulary
+keeps <pad> at id 0; padded steps, and tags the training data never had, are
+kept out of the loss and the metrics. Evaluation tags whole sentences, never
+truncated, and scores them by conlleval's rules.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from kerasrnn import metrics
+from kerasrnn.builders.base import Builder, as_text
+from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack
+from kerasrnn.config import RecipeError
+from kerasrnn.data.errors import DataError
+from kerasrnn.data.tokenizers import Tokenizer
+from kerasrnn.data.vocab import Vocabulary, count_tokens
+
+# Spelling classes: 0 <pad>, lower case, Title case, UPPER case, mIxEd case,
+# contains a digit, no letter at all (punctuation, symbols).
+SHAPES = 7
+SHAPE_DIM = 8
+SUFFIX = 3
+
+
+def spelling(tokens):
+    """String tokens (any shape) -> (shape class ids, lower-cased last 3 characters)."""
+    lower = tf_text.case_fold_utf8(tokens)
+    upper = tf.strings.upper(tokens, encoding="utf-8")
+    shape = tf.where(
+        ~tf.strings.regex_full_match(tokens, r".*\pL.*"),
+        6,
+        tf.where(
+            tf.strings.regex_full_match(tokens, r".*\pN.*"),
+            5,
+            tf.where(
+                tokens == lower,
+                1,
+                tf.where(
+                    tokens == upper,
+                    3,
+                    tf.where(tf.strings.regex_full_match(tokens, r"\p{Lu}\P{Lu}*"), 2, 4),
+                ),
+            ),
+        ),
+    )
+    chars = tf.strings.unicode_split(lower, "UTF-8", errors="replace")
+    suffix = tf.strings.reduce_join(chars[..., -SUFFIX:], axis=-1)
+    return tf.cast(shape, tf.int32), suffix
+
+
+def _ragged(fn, tokens):
+    """Applies a function of flat string tokens to a ragged tensor's values."""
+    return [tokens.with_flat_values(v) for v in fn(tokens.flat_values)]
+
+
+class Tagger(Builder):
+    """Builder for `type: many_to_many`."""
+
+    def __init__(self, recipe):
+        super().__init__(recipe)
+        section = recipe["data"]["source"]
+        self.spelled = recipe["model"]["spelling_features"]
+        if self.spelled and section["tokenizer"] not in ("word", "pretokenized", "script"):
+            raise RecipeError(
+                [
+                    "model -> spelling_features: needs word tokens (tokenizer word, "
+                    f"pretokenized or script), not {section['tokenizer']!r}"
+                ]
+            )
+        # The spelling is read before any lower-casing of the source.
+        self.raw = Tokenizer(
+            section["tokenizer"], normalize=section["normalize"], max_length=section["max_length"]
+        )
+
+    def specials(self, side):
+        return 1 if side == "target" else super().specials(side)
+
+    # Vocabularies -----------------------------------------------------------
+
+    def fit_vocabs(self, examples):
+        vocabs = super().fit_vocabs(examples)
+        if self.spelled:
+            suffixes = []
+            texts = [as_text(ex.source) for ex in examples]
+            for start in range(0, len(texts), 4096):
+                tokens = self.raw.split(tf.constant(texts[start : start + 4096], tf.string))
+                suffix = _ragged(spelling, tokens)[1]
+                suffixes.extend([s.decode("utf-8") for s in row] for row in suffix.to_list())
+            vocabs["suffix"] = Vocabulary.build(count_tokens(suffixes), min_freq=2)
+        return vocabs
+
+    # Data -------------------------------------------------------------------
+
+    def inputs(self, vocabs, strings, truncate=True):
+        """A 1-D string tensor -> the model's inputs as ragged ids, row per string."""
+        cut = (lambda t: t.tokenize(strings)) if truncate else (lambda t: t.split(strings))
+        inputs = {"source": vocabs["source"].lookup(cut(self.tokenizers["source"]))}
+        if self.spelled:
+            shape, suffix = _ragged(spelling, cut(self.raw))
+            inputs["shape"] = shape
+            inputs["suffix"] = vocabs["suffix"].lookup(suffix)
+        return inputs
+
+    def encode(self, vocabs, strings):
+        inputs = {k: v[0] for k, v in self.inputs(vocabs, strings["source"][None]).items()}
+        steps = tf.shape(inputs["source"])[0]
+        tags = self.ids("target", vocabs, strings["target"][None])[0][:steps]
+        # Unknown tags (-1) go to <pad> with weight 0, like padding.
+        return inputs, tf.maximum(tags, 0), tf.cast(tags > 0, tf.float32)
+
+    def gold(self, examples):
+        """Each example's source tokens and tags, checked to align one to one."""
+        sources = self.tokenizers["source"].split_py([as_text(ex.source) for ex in examples])
+        tags = self.tokenizers["target"].split_py([as_text(ex.target) for ex in examples])
+        for i, (s, t) in enumerate(zip(sources, tags)):
+            if len(s) != len(t):
+                raise DataError(
+                    f"example {i + 1} ({' '.join(s[:6])}...): {len(s)} tokens but "
+                    f"{len(t)} tags; a tagger needs one tag per token"
+                )
+        return sources, tags
+
+    def dataset(self, examples, vocabs, training=False, batch_size=None):
+        self.gold(examples)
+        return super().dataset(examples, vocabs, training, batch_size)
+
+    # Model ------------------------------------------------------------------
+
+    def build(self, vocabs):
+        m = self.recipe["model"]
+        inputs = {"source": keras.Input((None,), dtype="int32", name="source")}
+        x = keras.layers.Embedding(
+            len(vocabs["source"]), m["embedding_dim"], mask_zero=True, name="source_embedding"
+        )(inputs["source"])
+        if self.spelled:
+            inputs["shape"] = keras.Input((None,), dtype="int32", name="shape")
+            inputs["suffix"] = keras.Input((None,), dtype="int32", name="suffix")
+            shape = keras.layers.Embedding(
+                SHAPES, SHAPE_DIM, mask_zero=True, name="shape_embedding"
+            )(inputs["shape"])
+            suffix = keras.layers.Embedding(
+                len(vocabs["suffix"]), max(8, m["embedding_dim"] // 2), mask_zero=True,
+                name="suffix_embedding",
+            )(inputs["suffix"])
+            x = keras.layers.Concatenate(name="token_features")([x, shape, suffix])
+        x = dropout(self, x, "embedding_dropout")
+        x = recurrent_stack(self, x)
+        logits = keras.layers.Dense(len(vocabs["target"]), name="tags")(x)
+        return keras.Model(inputs, logits, name="tagger")
+
+    # Inference --------------------------------------------------------------
+
+    def tag(self, model, vocabs, texts):
+        """The likeliest tag (never <pad>) for every token of each text."""
+        def make(chunk):
+            ragged = self.inputs(vocabs, tf.constant(chunk, tf.string), truncate=False)
+            return {k: dense(v) for k, v in ragged.items()}
+
+        tokens = self.tokenizers["source"].split_py(texts)
+        rows = batched_outputs(model, make, texts, [len(t) for t in tokens])
+        names = vocabs["target"].tokens
+        return tokens, [
+            [names[1 + int(i)] for i in np.argmax(row[: len(t), 1:], axis=-1)]
+            for t, row in zip(tokens, rows)
+        ]
+
+    def evaluate(self, model, vocabs, examples):
+        """conlleval scores: token accuracy, chunk precision, recall and F1.
+
+        Gold tags that training never saw count as errors; `unseen_labels`
+        says how many tokens had one.
+        """
+        _, gold = self.gold(examples)
+        _, predicted = self.tag(model, vocabs, [as_text(ex.source) for ex in examples])
+        result = metrics.chunk_scores(gold, predicted)
+        known = vocabs["target"]
+        result["unseen_labels"] = sum(t not in known for tags in gold for t in tags)
+        result["sentences"] = len(examples)
+        return result
+
+    def predict(self, model, vocabs, texts):
+        """A tag per token; `output` is the tags, space-separated."""
+        tokens, tags = self.tag(model, vocabs, texts)
+        return [
+            {"input": text, "output": " ".join(t), "tokens": w, "tags": t}
+            for text, w, t in zip(texts, tokens, tags)
+        ]

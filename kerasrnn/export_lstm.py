@@ -1,0 +1,212 @@
+"""Recurrent layers rewritten for TFLite graphs that use builtin ops only.
+
+`lite_call(model, inputs)` runs a functional Keras model with every
+recurrent layer replaced by one of three forms:
+
+- a plain LSTM (or one direction of a bidirectional one) becomes a call of
+  a `tf.function` shaped like the Keras 2 `standard_lstm`, which the TFLite
+  converter fuses into one `UNIDIRECTIONAL_SEQUENCE_LSTM` op;
+- a layer over a single time step (a decoder's `step`) runs its cell once;
+- any other layer runs its cell in a `tf.while_loop` with no tensor lists,
+  which converts to the builtin `WHILE` op.
+
+The fused op returns the output sequence only, so when a caller needs the
+final cell state it is recomputed from that sequence without a loop:
+with the gates `i, f, g` of every step known from the outputs,
+`c_T = prod(f) c_0 + sum_t prod(f_s, s > t) i_t g_t`, the products taken as
+exponentials of reversed cumulative sums of `log f`.
+
+Masks are ignored: these graphs are traced for unpadded sequences (one
+sequence per row, a fixed batch of one by default).
+"""
+
+import uuid
+
+import keras
+import tensorflow as tf
+
+from kerasrnn.layers.lstm import LSTM
+
+
+def is_plain_lstm(layer):
+    """Whether the converter can fuse `layer` into the builtin LSTM op."""
+    if isinstance(layer, LSTM):
+        return not layer._fused_obstacles() and layer.cell.use_bias
+    if isinstance(layer, keras.layers.LSTM):
+        cell = layer.cell
+        return (
+            cell.activation is keras.activations.tanh
+            and cell.recurrent_activation is keras.activations.sigmoid
+            and cell.use_bias
+            and not layer.unroll
+        )
+    return False
+
+
+def _fused_lstm_function(batch, features, units, go_backwards):
+    """The composite function the TFLite converter replaces by the fused op."""
+    attributes = {
+        "api_implements": f"lstm_{uuid.uuid4().hex}",
+        "time_major": False,
+        "go_backwards": go_backwards,
+    }
+    signature = [
+        tf.TensorSpec([batch, None, features], tf.float32),
+        tf.TensorSpec([batch, units], tf.float32),
+        tf.TensorSpec([batch, units], tf.float32),
+        tf.TensorSpec([features, 4 * units], tf.float32),
+        tf.TensorSpec([units, 4 * units], tf.float32),
+        tf.TensorSpec([4 * units], tf.float32),
+    ]
+
+    # The body only runs in TensorFlow; the converter discards it.
+    @tf.function(input_signature=signature, experimental_attributes=attributes, autograph=False)
+    def lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        x = tf.reverse(inputs, [1]) if go_backwards else inputs
+        xw = tf.einsum("btf,fg->tbg", x, kernel) + bias
+
+        def body(carry, z):
+            h, c = carry
+            i, f, g, o = tf.split(z + tf.matmul(h, recurrent_kernel), 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            return tf.sigmoid(o) * tf.tanh(c), c
+
+        hs, cs = tf.scan(body, xw, (init_h, init_c))
+        sequence = tf.transpose(hs, [1, 0, 2])
+        return sequence[:, -1], sequence, hs[-1], cs[-1], tf.zeros([])
+
+    return lstm
+
+
+def _final_cell_state(x, sequence, h0, c0, kernel, recurrent_kernel, bias):
+    """The last cell state of an LSTM, from its inputs and output sequence."""
+    h_prev = tf.concat([h0[:, None], sequence[:, :-1]], axis=1)
+    z = tf.einsum("btf,fg->btg", x, kernel) + tf.einsum("btu,ug->btg", h_prev, recurrent_kernel) + bias
+    i, f, g, _ = tf.split(z, 4, axis=-1)
+    log_f = tf.math.log(tf.sigmoid(f))
+    after = tf.math.cumsum(log_f, axis=1, exclusive=True, reverse=True)
+    c = tf.reduce_sum(tf.exp(after) * tf.sigmoid(i) * tf.tanh(g), axis=1)
+    return c + tf.exp(tf.reduce_sum(log_f, axis=1)) * c0
+
+
+def _weights(layer):
+    cell = layer.cell
+    return [tf.cast(w.value, tf.float32) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+
+
+def _zero_states(layer, x):
+    batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+    return [
+        tf.zeros([batch, size], tf.float32)
+        for size in tf.nest.flatten(layer.cell.state_size)
+    ]
+
+
+def _fused_lstm(layer, x, states):
+    """(sequence in processing order, [h, c]) through the fused op."""
+    kernel, recurrent_kernel, bias = _weights(layer)
+    function = _fused_lstm_function(x.shape[0], x.shape[-1], layer.cell.units, layer.go_backwards)
+    h0, c0 = states
+    last, sequence, *_ = function(x, h0, c0, kernel, recurrent_kernel, bias)
+    ordered = tf.reverse(x, [1]) if layer.go_backwards else x
+    c = _final_cell_state(ordered, sequence, h0, c0, kernel, recurrent_kernel, bias)
+    return sequence, [last, c]
+
+
+def _cell_once(layer, x, states):
+    out, new_states = layer.cell(x[:, 0], states, training=False)
+    return out[:, None], tf.nest.flatten(new_states)
+
+
+def _cell_loop(layer, x, states):
+    """The cell over every step in a `WHILE` loop carrying only plain tensors."""
+    steps = tf.shape(x)[1]
+    units = layer.cell.output_size
+    outputs = tf.zeros([x.shape[0], 0, units], tf.float32)
+
+    def body(t, outputs, *states):
+        index = steps - 1 - t if layer.go_backwards else t
+        out, new_states = layer.cell(tf.gather(x, index, axis=1), list(states), training=False)
+        return (t + 1, tf.concat([outputs, out[:, None]], 1), *tf.nest.flatten(new_states))
+
+    _, outputs, *states = tf.while_loop(
+        lambda t, *_: t < steps,
+        body,
+        (tf.constant(0), outputs, *states),
+        shape_invariants=(
+            tf.TensorShape([]),
+            tf.TensorShape([x.shape[0], None, units]),
+            *[s.shape for s in states],
+        ),
+    )
+    return outputs, states
+
+
+def _run_direction(layer, x, states):
+    """One recurrent layer: (outputs in processing order, final states)."""
+    x = tf.cast(x, tf.float32)
+    states = [tf.cast(s, tf.float32) for s in states] if states else _zero_states(layer, x)
+    if x.shape[1] == 1:
+        return _cell_once(layer, x, states)
+    if is_plain_lstm(layer):
+        return _fused_lstm(layer, x, states)
+    return _cell_loop(layer, x, states)
+
+
+def _layer_result(layer, sequence, states, reverse_back):
+    if layer.return_sequences:
+        output = tf.reverse(sequence, [1]) if reverse_back else sequence
+    else:
+        output = sequence[:, -1]
+    return output, states
+
+
+def _recurrent(layer, x, initial_state=None):
+    sequence, states = _run_direction(layer, x, initial_state)
+    output, states = _layer_result(layer, sequence, states, reverse_back=False)
+    return [output, *states] if layer.return_state else output
+
+
+def _bidirectional(layer, x, initial_state=None):
+    forward, backward = layer.forward_layer, layer.backward_layer
+    half = len(initial_state) // 2 if initial_state else 0
+    fw_seq, fw_states = _run_direction(forward, x, initial_state[:half] if half else None)
+    bw_seq, bw_states = _run_direction(backward, x, initial_state[half:] if half else None)
+    fw_out, _ = _layer_result(forward, fw_seq, fw_states, False)
+    # The backward layer's sequence runs in reverse time; put it back in order.
+    bw_out, _ = _layer_result(backward, bw_seq, bw_states, True)
+    mode = layer.merge_mode
+    if mode == "concat":
+        output = tf.concat([fw_out, bw_out], -1)
+    elif mode == "sum":
+        output = fw_out + bw_out
+    elif mode == "ave":
+        output = (fw_out + bw_out) / 2
+    elif mode == "mul":
+        output = fw_out * bw_out
+    else:
+        output = [fw_out, bw_out]
+    output = output if isinstance(output, list) else [output]
+    if layer.return_state:
+        return [*output, *fw_states, *bw_states]
+    return output if len(output) > 1 else output[0]
+
+
+def _operation(op):
+    if isinstance(op, keras.layers.Bidirectional):
+        return lambda x, initial_state=None, **_: _bidirectional(op, x, initial_state)
+    if isinstance(op, keras.layers.RNN):
+        return lambda x, initial_state=None, **_: _recurrent(op, x, initial_state)
+    if isinstance(op, keras.Model):
+        return lambda *args, **kwargs: lite_call(op, *args)
+    if isinstance(op, keras.layers.Layer):
+        return lambda *args, **kwargs: op(*args, **{**kwargs, "training": False})
+    return op
+
+
+def lite_call(model, inputs):
+    """Runs a functional `model` on `inputs` with TFLite-friendly recurrent layers."""
+    outputs = model._run_through_graph(inputs, operation_fn=_operation)
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+        return outputs[0]
+    return outputs

@@ -1,0 +1,197 @@
+"""The language_model builder: learning, scoring, sampling, stream (TBPTT) training."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from kerasrnn import config, training
+from kerasrnn.builders.language_model import LanguageModel, TiedEmbedding
+from kerasrnn.data.errors import DataError
+from kerasrnn.data.examples import Example
+from kerasrnn.data.splits import split_by_position
+from kerasrnn.data.vocab import EOS_ID
+from kerasrnn.decoding import log_softmax
+from kerasrnn.runs import Run
+
+
+def lines(count, seed=0):
+    """Lines of a small regular language: a letter run, then its mirror in capitals."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        word = "".join(rng.choice("abc") for _ in range(rng.randint(2, 5)))
+        out.append(f"{word} {word.upper()}.")
+    return out
+
+
+def lm_recipe(path, **model):
+    raw = {
+        "name": "tiny_lm",
+        "type": "language_model",
+        "data": {"train": str(path), "valid_split": 0.1, "test_split": 0.1, "source": {"tokenizer": "char"}},
+        "model": {"units": 32, "embedding_dim": 16, **model},
+        "training": {"epochs": 6, "batch_size": 16, "learning_rate": 0.02, "verbose": 0},
+        "decoding": {"max_length": 20},
+    }
+    return raw
+
+
+def fit(tmp, raw):
+    recipe = config.resolve(raw)
+    run_dir = tmp / "run"
+    result = training.fit(recipe, str(run_dir), echo=lambda _: None)
+    return Run(str(run_dir)), result
+
+
+@pytest.fixture(scope="module")
+def sentence_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lm")
+    (tmp / "train.txt").write_text("\n".join(lines(400)) + "\n")
+    # Tied embeddings with units != embedding_dim exercise the projection.
+    return fit(tmp, lm_recipe(tmp / "train.txt", tie_embeddings=True))
+
+
+@pytest.fixture(scope="module")
+def stream_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lm_stream")
+    (tmp / "train.txt").write_text("\n".join(lines(300, seed=1)) + "\n")
+    raw = lm_recipe(tmp / "train.txt")
+    raw["data"].update({"lm_mode": "stream", "window": 12, "split_by": "position"})
+    raw["training"].update({"batch_size": 4, "epochs": 3})
+    return fit(tmp, raw)
+
+
+def test_sentence_lm_learns_and_beats_chance(sentence_run):
+    run, result = sentence_run
+    from kerasrnn.runs import read_history
+
+    history = read_history(f"{run.dir}/history.csv")
+    assert history[-1]["loss"] < 0.6 * history[0]["loss"]
+    test = result["test"]
+    chance = len(run.vocabs["source"]) - 2  # every token but <pad> and <bos>
+    assert test["perplexity"] < chance / 3
+    assert math.isclose(test["perplexity"], math.exp(test["loss"]), rel_tol=1e-9)
+    assert math.isclose(test["bits_per_token"], test["loss"] / math.log(2), rel_tol=1e-9)
+
+
+def test_tied_embeddings_share_the_matrix(sentence_run):
+    run, _ = sentence_run
+    names = {layer.name for layer in run.model.layers}
+    assert "logits" not in names and "tie_projection" in names
+    assert isinstance(run.model.get_layer("embedding"), TiedEmbedding)
+
+
+def test_score_is_the_sum_of_step_log_probs(sentence_run):
+    run, _ = sentence_run
+    builder = run.builder
+    text = "abc ABC."
+    scored = builder.score(run.model, run.vocabs, [text])[0]
+    _, step = builder.inference_models(run.model, run.vocabs)
+    ids = run.vocabs["source"].encode(list(text))
+    states = [np.zeros((1, 32), np.float32) for _ in range(2)]
+    total, token = 0.0, builder.start_id
+    for label in ids + [EOS_ID]:
+        out = step([np.array([[token]], np.int32)] + states, training=False)
+        logits, states = np.asarray(out[0]), [np.asarray(s) for s in out[1:]]
+        total += log_softmax(logits)[0, label]
+        token = label
+    assert scored["tokens"] == len(text) + 1
+    assert scored["log_prob"] == pytest.approx(total, abs=1e-4)
+    assert scored["mean_log_prob"] == pytest.approx(total / (len(text) + 1), abs=1e-5)
+
+
+def test_score_prefers_text_of_the_trained_language(sentence_run):
+    run, _ = sentence_run
+    good, bad = "abc ABC.", "abc CBA."
+    rows = run.builder.score(run.model, run.vocabs, [bad, good])
+    assert rows[1]["log_prob"] > rows[0]["log_prob"]
+    assert rows[1]["perplexity"] < rows[0]["perplexity"]
+
+
+def test_sampling_is_seeded(sentence_run):
+    run, _ = sentence_run
+    sample = run.builder.sample
+    first = sample(run.model, run.vocabs, 6, decoding={"strategy": "sample"}, seed=3)
+    again = sample(run.model, run.vocabs, 6, decoding={"strategy": "sample"}, seed=3)
+    other = sample(run.model, run.vocabs, 6, decoding={"strategy": "sample"}, seed=4)
+    assert first == again
+    assert first != other
+    assert len(first) == 6 and all(isinstance(t, str) for t in first)
+
+
+def test_beam_of_one_and_top_k_of_one_are_greedy(sentence_run):
+    run, _ = sentence_run
+    sample = run.builder.sample
+    greedy = sample(run.model, run.vocabs, 1, prompt="ab", decoding={"strategy": "greedy"})
+    beam = sample(run.model, run.vocabs, 1, prompt="ab", decoding={"strategy": "beam", "beam_width": 1})
+    top1 = sample(run.model, run.vocabs, 1, prompt="ab", decoding={"strategy": "sample", "top_k": 1}, seed=9)
+    assert greedy == beam == top1
+    assert greedy[0].startswith("ab")
+    # The model learned the mirror: a greedy continuation of "ab" closes with capitals.
+    assert "AB" in greedy[0] or "BA" in greedy[0] or greedy[0].upper() == greedy[0]
+
+
+def test_a_condition_is_refused(sentence_run):
+    run, _ = sentence_run
+    with pytest.raises(DataError, match="no conditions"):
+        run.builder.sample(run.model, run.vocabs, 1, condition="x")
+
+
+def test_stream_carry_equals_one_unbroken_pass(stream_run):
+    """Carrying states across windows (TBPTT) reads the text as one pass does."""
+    run, _ = stream_run
+    model, builder = run.model, run.builder
+    assert all(layer.stateful for layer in model.layers if hasattr(layer, "stateful"))
+    ids = builder.stream_ids(run.vocabs, lines(30, seed=5))
+    inputs, _, _ = builder.windows(ids, 4, 12)
+    assert inputs.shape[0] >= 3
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+    carried = np.concatenate(
+        [np.asarray(model({"tokens": window}, training=False)) for window in inputs], axis=1
+    )
+    reader, _ = builder.inference_models(model, run.vocabs)
+    whole = np.concatenate(list(inputs), axis=1)
+    zeros = [np.zeros((4, 32), np.float32)] * 2
+    unbroken = np.asarray(reader([whole] + zeros, training=False)[0])
+    np.testing.assert_allclose(carried, unbroken, atol=1e-4)
+    # Without the carried state the windows after the first read differently.
+    cut = np.asarray(reader([inputs[1]] + zeros, training=False)[0])
+    assert np.abs(cut - unbroken[:, 12:24]).max() > 1e-3
+
+
+def test_stream_windows_continue_each_row():
+    builder = LanguageModel(config.resolve({"name": "t", "type": "language_model", "data": {"train": __file__, "lm_mode": "stream"}}))
+    ids = np.arange(10, 10 + 50, dtype=np.int32)
+    inputs, labels, weights = builder.windows(ids, 2, 5)
+    assert inputs.shape == labels.shape == weights.shape == (5, 2, 5)
+    row0 = np.concatenate(list(labels[:, 0]))
+    row1 = np.concatenate(list(labels[:, 1]))
+    assert list(np.concatenate([row0, row1])[: len(ids)]) == list(ids)
+    np.testing.assert_array_equal(np.concatenate(list(inputs[:, 0]))[1:], row0[:-1])
+    assert weights.sum() == len(ids)
+
+
+def test_stream_lm_learns_and_evaluates(stream_run):
+    run, result = stream_run
+    from kerasrnn.runs import read_history
+
+    history = read_history(f"{run.dir}/history.csv")
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert "val_loss" in history[0]
+    test = result["test"]
+    assert test["perplexity"] < (len(run.vocabs["source"]) - 3) / 2
+    assert test["bits_per_char"] == pytest.approx(test["bits_per_token"], rel=0.1)
+    text = run.builder.sample(run.model, run.vocabs, 1, decoding={"strategy": "greedy", "max_length": 40})[0]
+    assert "\n" in text  # <eos> is a line break in a stream
+
+
+def test_position_split_keeps_file_order():
+    examples = [Example(f"line {i:03d}") for i in range(100)]
+    parts = split_by_position(examples, 0, 0.1, 0.2)
+    assert parts["train"] == examples[:70]
+    assert parts["valid"] == examples[70:80]
+    assert parts["test"] == examples[80:]

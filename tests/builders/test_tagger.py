@@ -1,0 +1,166 @@
+"""The many_to_many tagger on tiny chunking data the tests make."""
+
+import csv
+import json
+import random
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+
+from kerasrnn import metrics
+from kerasrnn.builders.tagger import spelling
+from kerasrnn.cli import cli
+from kerasrnn.data.errors import DataError
+from kerasrnn.data.examples import Example
+from kerasrnn.runs import Run
+
+WORDS = {
+    "det": ["the", "a"],
+    "adj": ["big", "red", "Old"],
+    "noun": ["dog", "cat", "House", "car", "IBM"],
+    "verb": ["sees", "likes", "eats"],
+    "prep": ["in", "on"],
+}
+
+
+def noun_phrase(rng):
+    words = ([rng.choice(WORDS["det"])] if rng.random() < 0.6 else [])
+    words += [rng.choice(WORDS["adj"]) for _ in range(rng.randint(0, 2))]
+    words.append(rng.choice(WORDS["noun"]))
+    return words, ["B-NP"] + ["I-NP"] * (len(words) - 1)
+
+
+def sentence(rng):
+    """NP VP NP (PP NP)* . with BIO chunk tags; a noun's tag depends on context."""
+    tokens, tags = [], []
+    parts = [noun_phrase(rng), ([rng.choice(WORDS["verb"])], ["B-VP"]), noun_phrase(rng)]
+    for _ in range(rng.randint(0, 2)):
+        parts += [([rng.choice(WORDS["prep"])], ["B-PP"]), noun_phrase(rng)]
+    for words, labels in parts + [([rng.choice([".", "!"])], ["O"])]:
+        tokens += words
+        tags += labels
+    return tokens, tags
+
+
+def write_conll(path, n, seed):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for _ in range(n):
+            for token, tag in zip(*sentence(rng)):
+                f.write(f"{token} {tag}\n")
+            f.write("\n")
+
+
+@pytest.fixture(scope="module")
+def tagger_run(tmp_path_factory):
+    """A tiny tagger fit; sources are truncated to 8 tokens in training only."""
+    folder = tmp_path_factory.mktemp("tagger")
+    write_conll(folder / "train.conll", 300, 0)
+    write_conll(folder / "test.conll", 60, 1)
+    recipe = folder / "tagger.yaml"
+    recipe.write_text(
+        "name: tiny_tagger\ntype: many_to_many\n"
+        f"data: {{train: {folder / 'train.conll'}, test: {folder / 'test.conll'}, "
+        "columns: {source: 0, target: 1}, valid_split: 0.1, "
+        "source: {tokenizer: pretokenized, lowercase: true, max_length: 8}, "
+        "target: {tokenizer: pretokenized, max_length: 8}}\n"
+        "model: {units: 24, embedding_dim: 16, bidirectional: true, spelling_features: true}\n"
+        "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0,"
+        " tensorboard: false}\n"
+    )
+    out = folder / "run"
+    result = CliRunner().invoke(cli, ["fit", str(recipe), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, folder
+
+
+def test_tagger_learns(tagger_run):
+    out, _ = tagger_run
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[-1]["loss"]) < 0.3 * float(rows[0]["loss"])
+    test = json.loads((out / "metrics.json").read_text())["test"]
+    assert test["f1"] > 85 and test["token_accuracy"] > 0.9
+    assert test["unseen_labels"] == 0
+
+
+def test_evaluation_scores_whole_sentences(tagger_run):
+    out, folder = tagger_run
+    result = CliRunner().invoke(cli, ["evaluate", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    rng = random.Random(1)
+    gold = [sentence(rng)[1] for _ in range(60)]
+    assert max(len(tags) for tags in gold) > 8  # longer than the training cut
+    assert scores["gold_chunks"] == sum(len(metrics.chunks(tags)) for tags in gold)
+    assert scores["sentences"] == 60
+    assert {"precision", "recall", "f1", "token_accuracy", "unseen_labels"} <= set(scores)
+
+
+def test_predict_gives_a_tag_per_token(tagger_run):
+    out, _ = tagger_run
+    text = "the big dog likes a cat in the old red house on the car ."
+    result = CliRunner().invoke(cli, ["predict", str(out), text, "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert row["tokens"] == text.split()
+    assert len(row["tags"]) == len(row["tokens"]) == 15  # never truncated
+    assert row["output"] == " ".join(row["tags"])
+    assert row["tags"][:4] == ["B-NP", "I-NP", "I-NP", "B-VP"]
+    assert "<pad>" not in row["tags"]
+
+
+def test_padded_sentence_is_tagged_as_alone(tagger_run):
+    out, _ = tagger_run
+    run = Run(str(out))
+    builder, model, vocabs = run.builder, run.model, run.vocabs
+    short, long = "a cat eats", "the big red dog sees the old cat in a house ."
+    def logits(texts):
+        ragged = builder.inputs(vocabs, tf.constant(texts), truncate=False)
+        return model({k: v.to_tensor() for k, v in ragged.items()}).numpy()
+
+    alone = logits([short])[0]
+    together = logits([short, long])[0]
+    np.testing.assert_allclose(alone, together[:3], atol=1e-5)
+
+
+def test_unseen_tags_are_counted_and_misaligned_data_refused(tagger_run):
+    out, _ = tagger_run
+    run = Run(str(out))
+    examples = [
+        Example(("the", "dog", "eats"), ("B-NP", "I-NP", "B-XYZ")),
+        Example(("a", "cat"), ("B-NP", "I-NP")),
+    ]
+    scores = run.builder.evaluate(run.model, run.vocabs, examples)
+    assert scores["unseen_labels"] == 1
+    assert scores["gold_chunks"] == 3 and scores["recall"] < 100
+    with pytest.raises(DataError, match="3 tokens but 2 tags"):
+        run.builder.evaluate(run.model, run.vocabs, [Example(("a", "b", "c"), ("O", "O"))])
+
+
+def test_spelling_classes_and_suffixes():
+    tokens = tf.constant(["dog", "Dog", "DOG", "dOg", "R2D2", ",", "Éte", "a"])
+    shape, suffix = spelling(tokens)
+    assert shape.numpy().tolist() == [1, 2, 3, 4, 5, 6, 2, 1]
+    assert [s.decode() for s in suffix.numpy()] == [
+        "dog", "dog", "dog", "dog", "2d2", ",", "éte", "a"
+    ]
+
+
+def test_spelling_features_need_word_tokens(tmp_path):
+    from kerasrnn import builders, config
+
+    train = tmp_path / "train.conll"
+    write_conll(train, 2, 0)
+    recipe = config.resolve(
+        {
+            "name": "chars",
+            "type": "many_to_many",
+            "data": {"train": str(train), "source": {"tokenizer": "char"}},
+            "model": {"spelling_features": True},
+        }
+    )
+    with pytest.raises(config.RecipeError, match="spelling_features: needs word tokens"):
+        builders.get(recipe)

@@ -1,0 +1,165 @@
+"""The training section: optimizers, schedules, clipping, smoothing, failures."""
+
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+
+from kerasrnn import config, runs, training
+from kerasrnn.cli import cli
+from support import RECIPES
+
+G2P = str(RECIPES / "g2p_cmudict.yaml")
+TINY = [
+    "data.max_examples=200",
+    "training.epochs=2",
+    "training.batch_size=32",
+    "training.verbose=0",
+    "model.units=16",
+    "model.embedding_dim=8",
+]
+
+
+def recipe(*overrides):
+    return config.load_recipe(G2P, TINY + list(overrides))
+
+
+def section(**changes):
+    return {**recipe()["training"], **changes}
+
+
+def test_learning_rate_schedules():
+    constant = section(learning_rate=0.1)
+    assert training.learning_rate(constant, 500, 1.5) == 0.1
+    warm = section(learning_rate=0.1, warmup_steps=10)
+    assert training.learning_rate(warm, 0, 0.0) == pytest.approx(0.01)
+    assert training.learning_rate(warm, 4, 0.0) == pytest.approx(0.05)
+    assert training.learning_rate(warm, 50, 1.0) == pytest.approx(0.1)
+    exp = section(learning_rate=0.1, lr_schedule="exponential", decay_rate=0.5)
+    assert training.learning_rate(exp, 0, 2.0) == pytest.approx(0.025)
+    cosine = section(learning_rate=0.1, lr_schedule="cosine", min_learning_rate=0.01, epochs=4)
+    assert training.learning_rate(cosine, 0, 0.0) == pytest.approx(0.1)
+    assert training.learning_rate(cosine, 0, 2.0) == pytest.approx(0.055)
+    assert training.learning_rate(cosine, 0, 4.0) == pytest.approx(0.01)
+    plateau = section(learning_rate=0.1, lr_schedule="plateau", min_learning_rate=0.02)
+    assert training.learning_rate(plateau, 0, 3.0, scale=0.5) == pytest.approx(0.05)
+    assert training.learning_rate(plateau, 0, 3.0, scale=0.125) == pytest.approx(0.02)
+
+
+def test_optimizers_and_clipping():
+    adam = training.make_optimizer(section())
+    assert adam.global_clipnorm == 1.0 and adam.clipnorm is None
+    sgd = training.make_optimizer(section(optimizer="sgd", momentum=0.9, clipnorm=None, clipvalue=0.5))
+    assert isinstance(sgd, keras.optimizers.SGD)
+    assert sgd.momentum == 0.9 and sgd.clipvalue == 0.5 and sgd.global_clipnorm is None
+    assert isinstance(training.make_optimizer(section(optimizer="adamw")), keras.optimizers.AdamW)
+    rms = training.make_optimizer(section(optimizer="rmsprop", weight_decay=0.01))
+    assert rms.weight_decay == 0.01
+    with pytest.raises(config.RecipeError, match="clipvalue: clip by norm or by value"):
+        training.make_optimizer(section(clipvalue=0.5))
+
+
+def test_global_norm_clipping_bounds_the_step():
+    variable = keras.Variable(np.zeros(4, np.float32))
+    sgd = training.make_optimizer(section(optimizer="sgd", learning_rate=1.0, clipnorm=1.0))
+    sgd.apply([tf.constant([30.0, 40.0, 0.0, 0.0])], [variable])
+    np.testing.assert_allclose(variable.numpy(), [-0.6, -0.8, 0, 0], rtol=1e-6)
+
+
+def test_label_smoothing_matches_the_dense_loss():
+    logits = tf.constant([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]])
+    labels = tf.constant([0, 2])
+    smoothed = training.SmoothedSparseCrossentropy(0.2)(labels, logits)
+    dense = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)(
+        tf.one_hot(labels, 3), logits
+    )
+    plain = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+    assert float(smoothed) == pytest.approx(float(dense), rel=1e-6)
+    assert float(smoothed) > float(plain)
+    restored = keras.losses.deserialize(keras.losses.serialize(training.SmoothedSparseCrossentropy(0.3)))
+    assert restored.label_smoothing == 0.3
+
+
+def test_plateau_and_early_stopping_follow_the_monitor():
+    t = section(lr_schedule="plateau", plateau_patience=2, plateau_factor=0.5, early_stopping=3)
+    progress = training._fresh_progress()
+    for epoch, val_loss in enumerate([3.0, 2.0, 2.5, 2.4, 2.1], start=1):
+        training._update(progress, t, {"epoch": epoch, "loss": 1.0, "val_loss": val_loss})
+    assert progress["best_epoch"] == 2 and progress["best"] == 2.0
+    assert progress["scale"] == 0.5 and progress["stopped"]
+    # Higher is better for accuracy; without validation, val_ falls back to train.
+    acc = section(monitor="val_accuracy")
+    progress = training._fresh_progress()
+    training._update(progress, acc, {"epoch": 1, "accuracy": 0.5})
+    assert training._update(progress, acc, {"epoch": 2, "accuracy": 0.6})
+    with pytest.raises(config.RecipeError, match="monitor: no column 'bleu'"):
+        training._update(progress, section(monitor="bleu"), {"epoch": 3, "loss": 1.0})
+
+
+class Poison(keras.callbacks.Callback):
+    """Makes the loss NaN from the third step of the second epoch on."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.epoch == 1 and batch == 2:
+            bias = self.model.get_layer("logits").bias
+            bias.assign(np.full(bias.shape, np.nan, np.float32))
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    out = str(tmp_path / "run")
+    with pytest.raises(training.TrainingError, match=r"epoch 2, step 3: the loss is nan"):
+        training.fit(recipe("training.epochs=3"), out, echo=lambda _: None, callbacks=[Poison()])
+    assert tf.train.latest_checkpoint(os.path.join(out, "checkpoints")).endswith("ckpt-1")
+    assert [r["epoch"] for r in runs.read_history(os.path.join(out, "history.csv"))] == [1]
+    model = keras.saving.load_model(os.path.join(out, "model.keras"), compile=False)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert not os.path.exists(os.path.join(out, "metrics.json"))
+
+
+def test_training_failure_exits_with_1(monkeypatch, tmp_path):
+    def fail(*args, **kwargs):
+        raise training.TrainingError("epoch 2, step 3: the loss is nan; training stopped")
+
+    monkeypatch.setattr(training, "fit", fail)
+    result = CliRunner().invoke(cli, ["fit", G2P, "-o", str(tmp_path / "run")])
+    assert result.exit_code == 1
+    assert "Error: epoch 2, step 3: the loss is nan" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_fit_observability_and_schedule(tmp_path):
+    out = tmp_path / "run"
+    lines = []
+    result = training.fit(
+        recipe("training.lr_schedule=cosine", "training.warmup_steps=3", "training.label_smoothing=0.1"),
+        str(out), echo=lines.append,
+    )
+    summary = lines[-1]
+    assert summary.startswith("Trained 2 epoch(s): ") and "tokens/s" in summary and "s per epoch" in summary
+    assert result["tokens_per_second"] > 0 and result["seconds_per_epoch"] > 0
+    rows = runs.read_history(str(out / "history.csv"))
+    assert [r["epoch"] for r in rows] == [1, 2]
+    # Cosine decay to 0 over 2 epochs: half the rate after the first.
+    assert rows[0]["learning_rate"] == pytest.approx(0.001, rel=0.25)
+    assert rows[1]["learning_rate"] < rows[0]["learning_rate"]
+    events = {}
+    for split in ("train", "validation"):
+        folder = out / "logs" / split
+        for name in os.listdir(folder):
+            for event in tf.compat.v1.train.summary_iterator(str(folder / name)):
+                for value in event.summary.value:
+                    events.setdefault(split, set()).add(value.tag)
+    assert {"loss", "accuracy", "learning_rate"} <= events["train"]
+    assert {"loss", "accuracy"} <= events["validation"]
+    assert math.isfinite(result["test"]["token_error_rate"])
