@@ -132,7 +132,10 @@ def run(batch, steps, units, rounds, peak, long_run):
             times[label].append(_time(step))
 
     print(f"\nbatch {batch}, {steps} steps, {units} units, forward + backward")
-    header = f"{'layer':24} {'ms/step':>9} {'tokens/s':>10} {'GFLOP/s':>8} {'% peak':>7} {'vs keras':>9}"
+    header = (
+        f"{'layer':24} {'ms/step':>9} {'tokens/s':>10} {'GFLOP/s':>8} "
+        f"{'% peak':>7} {'vs keras':>9}"
+    )
     print(header)
     print("-" * len(header))
     medians = {label: float(np.median(t)) for label, t in times.items()}
@@ -171,8 +174,10 @@ def main():
 
     peak = gemm_peak(512 if args.quick else 2048, 3 if args.quick else 10)
     print(f"float32 GEMM peak (tf.matmul): {peak:.1f} GFLOP/s")
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"torch {torch.__version__ if torch else 'n/a'}; threads: TF default, torch {torch.get_num_threads() if torch else 'n/a'}")
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"torch {torch.__version__ + ' (' + str(torch.get_num_threads()) + ' threads)' if torch else 'n/a'}"
+    )
     if not args.long_only:
         run(args.batch, args.steps, args.units, args.rounds, peak, long_run=False)
     run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True)

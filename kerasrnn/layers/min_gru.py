@@ -40,7 +40,7 @@ class MinGRUCell(MinimalCell):
 
     >>> cell = MinGRUCell(4)
     >>> h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
-    >>> h.shape
+    >>> tuple(h.shape)
     (2, 4)
 
     Reference:
@@ -64,9 +64,9 @@ class MinGRU(MinimalRNN):
     `h_t = (1 - z_t) * h_{t-1} + z_t * h~_t`. All gates of a sequence come
     from one matmul; only the elementwise recurrence is left, run as a scan
     with a hand-written backward pass. On CPU it is a step loop; on a GPU an
-    associative scan of log depth. It trains about twice as fast as
-    `keras.layers.GRU` at 1,000 steps on CPU and needs constant memory per
-    step when used step by step through `MinGRUCell`.
+    associative scan of log depth. A training step costs a third of the
+    matmul FLOPs of `keras.layers.GRU` (inputs as wide as the state), and `MinGRUCell`
+    runs it step by step in constant memory.
 
     Args:
         units: Positive integer, size of the state and output.
@@ -107,7 +107,7 @@ class MinGRU(MinimalRNN):
     Example:
 
     >>> layer = MinGRU(8, return_sequences=True)
-    >>> layer(np.ones((2, 5, 3))).shape
+    >>> tuple(layer(np.ones((2, 5, 3))).shape)
     (2, 5, 8)
 
     Reference:

@@ -42,7 +42,7 @@ class MinLSTMCell(MinimalCell):
 
     >>> cell = MinLSTMCell(4)
     >>> h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
-    >>> h.shape
+    >>> tuple(h.shape)
     (2, 4)
 
     Reference:
@@ -71,9 +71,9 @@ class MinLSTM(MinimalRNN):
     There is no cell state: `h` is the only state. All gates of a sequence come
     from one matmul; only the elementwise recurrence is left, run as a scan
     with a hand-written backward pass. On CPU it is a step loop; on a GPU an
-    associative scan of log depth. It trains about twice as fast as
-    `keras.layers.GRU` at 1,000 steps on CPU and needs constant memory per
-    step when used step by step through `MinLSTMCell`.
+    associative scan of log depth. A training step costs half of the
+    matmul FLOPs of `keras.layers.GRU` (inputs as wide as the state), and `MinLSTMCell`
+    runs it step by step in constant memory.
 
     Args:
         units: Positive integer, size of the state and output.
@@ -114,7 +114,7 @@ class MinLSTM(MinimalRNN):
     Example:
 
     >>> layer = MinLSTM(8, return_sequences=True)
-    >>> layer(np.ones((2, 5, 3))).shape
+    >>> tuple(layer(np.ones((2, 5, 3))).shape)
     (2, 5, 8)
 
     Reference:
