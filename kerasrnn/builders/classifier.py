@@ -16,7 +16,7 @@ from keras import ops
 
 from kerasrnn import layers as rnn_layers
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, as_text
+from kerasrnn.builders.base import Builder, as_text, float32_model
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 
@@ -96,8 +96,9 @@ def batched_outputs(model, make_inputs, texts, lengths, batch_size=256):
     """The model's outputs for each text, one NumPy array each.
 
     Texts are batched by length so batches carry little padding; the model
-    runs whole sequences, never truncated.
+    runs whole sequences, never truncated, in float32 (`float32_model`).
     """
+    model = float32_model(model)
     # One trace serves every batch size and length.
     spec = {
         name: tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
@@ -130,9 +131,9 @@ class ManyToOne(Builder):
 
     # Vocabularies -----------------------------------------------------------
 
-    def fit_vocabs(self, examples):
+    def fit_vocabs(self, examples, echo=print):
         if not self.regression:
-            return super().fit_vocabs(examples)
+            return super().fit_vocabs(examples, echo=echo)
         for ex in examples:
             try:
                 float(ex.target)
@@ -141,7 +142,7 @@ class ManyToOne(Builder):
                     f"head: regression needs a number as each target, got {ex.target!r} "
                     f"for {as_text(ex.source)[:40]!r}"
                 ) from None
-        vocabs = super().fit_vocabs(examples)
+        vocabs = super().fit_vocabs(examples, echo=echo)
         del vocabs["target"]
         return vocabs
 

@@ -83,8 +83,8 @@ class Tagger(Builder):
 
     # Vocabularies -----------------------------------------------------------
 
-    def fit_vocabs(self, examples):
-        vocabs = super().fit_vocabs(examples)
+    def fit_vocabs(self, examples, echo=print):
+        vocabs = super().fit_vocabs(examples, echo=echo)
         if self.spelled:
             suffixes = []
             texts = [as_text(ex.source) for ex in examples]
