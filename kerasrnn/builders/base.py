@@ -1,6 +1,8 @@
 """What every recipe type shares: vocabularies, batching, recurrent stacks."""
 
 import collections
+import json
+import re
 
 import keras
 import tensorflow as tf
@@ -166,13 +168,17 @@ class Builder:
         return []
 
     def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        # Divided by the weight of the real positions, not by every padded one,
+        # so the reported loss is nats per real token.
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        )
 
     def metrics(self):
         """Metrics weighted by the dataset's weights, so padding never counts."""
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
-    def recurrent(self, name, return_sequences=True, return_state=False, units=None):
+    def recurrent(self, name, return_sequences=True, return_state=False, units=None, stateful=False):
         """One recurrent layer as the recipe's `model` section describes it."""
         model = self.recipe["model"]
         return rnn_layers.recurrent(
@@ -180,9 +186,28 @@ class Builder:
             units or model["units"],
             return_sequences=return_sequences,
             return_state=return_state,
+            stateful=stateful,
             recurrent_dropout=model["recurrent_dropout"],
             name=name,
         )
+
+
+def float32_model(model):
+    """`model` computing in float32: itself, or a float32 copy with its weights.
+
+    A model trained under a mixed precision policy keeps that policy in its
+    layers, so its states and activations come out in 16 bits. Inference
+    (evaluation, prediction, decoding) runs a copy rebuilt from the config
+    with float32 policies; the weights are float32 already and carry over
+    unchanged.
+    """
+    config = json.dumps(keras.saving.serialize_keras_object(model))
+    if '"mixed_' not in config:
+        return model
+    config = re.sub(r'"mixed_(float16|bfloat16)"', '"float32"', config)
+    twin = keras.saving.deserialize_keras_object(json.loads(config))
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def state_count(layer):

@@ -73,8 +73,8 @@ class OneToMany(LanguageModel):
             return list(examples)
         return [Example(ex.target, ex.source, ex.key) for ex in examples]
 
-    def fit_vocabs(self, examples):
-        return super().fit_vocabs(self.oriented(examples))
+    def fit_vocabs(self, examples, echo=print):
+        return super().fit_vocabs(self.oriented(examples), echo=echo)
 
     def strings(self, examples):
         return super().strings(self.oriented(examples))

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, as_text, state_count
+from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 
@@ -205,7 +205,7 @@ class LanguageModel(Builder):
             name = f"rnn_{i}"
             layer = self._layer(
                 name,
-                lambda name=name: self.recurrent_layer(name, stateful),
+                lambda name=name: self.recurrent(name, return_state=True, stateful=stateful),
             )
             kwargs = {"initial_state": initial_states[i]} if initial_states else {}
             out, *layer_states = layer(x, **kwargs)
@@ -219,20 +219,6 @@ class LanguageModel(Builder):
                 )(out)
             x = out
         return x, states
-
-    def recurrent_layer(self, name, stateful=False):
-        model = self.recipe["model"]
-        from kerasrnn import layers as rnn_layers
-
-        return rnn_layers.recurrent(
-            model["cell"],
-            model["units"],
-            return_sequences=True,
-            return_state=True,
-            stateful=stateful,
-            recurrent_dropout=model["recurrent_dropout"],
-            name=name,
-        )
 
     def _logits(self, x):
         m = self.recipe["model"]
@@ -315,10 +301,11 @@ class LanguageModel(Builder):
 
         Both take `[tokens, *states]` and return `[logits, *states]`; `reader`
         reads [batch, time] tokens, `step` one token per row, its logits
-        [batch, vocab]. Stateful layers are replaced by stateless copies.
+        [batch, vocab]. Stateful layers are replaced by stateless copies;
+        a mixed-precision model runs in float32 (`float32_model`).
         """
         self.vocab_size = len(vocabs[self.OUTPUT])
-        self.use(model)
+        self.use(float32_model(model))
         twins = self._stateless_twins()
         reader = self._reader(keras.Input((None,), dtype="int32", name="tokens"), "reader")
         step = self._reader(keras.Input((1,), dtype="int32", name="token"), "step")
@@ -326,15 +313,18 @@ class LanguageModel(Builder):
             twin.set_weights(original.get_weights())
         return reader, step
 
-    def _initial_states(self, vocabs, n, condition=None):
+    def _initial_states(self, vocabs, n, conditions=None):
         """Zero states for `n` rows, as numpy arrays in step order."""
         return [
             np.zeros((n, size), np.float32) for sizes in self._state_sizes() for size in sizes
         ]
 
     def _runner(self, model, vocabs):
-        """Host functions `read(tokens, states)` and `step(tokens, states)` over numpy."""
-        reader, step_model = self.inference_models(model, vocabs)
+        """Host functions `read(tokens, states)` and `step(tokens, states)` over numpy.
+
+        Both run the reader (a step is a read of one token), traced once per shape.
+        """
+        reader, _ = self.inference_models(model, vocabs)
 
         @tf.function(reduce_retracing=True)
         def read_graph(tokens, states):

