@@ -106,6 +106,20 @@ def cases(long_run):
     ]
     if not long_run:
         rows += [
+            (
+                "kerasrnn GRU fused",
+                "gru",
+                "keras",
+                kerasrnn_layer("GRU", implementation="fused"),
+                "keras GRU",
+            ),
+            (
+                "kerasrnn GRU generic",
+                "gru",
+                "keras",
+                kerasrnn_layer("GRU", implementation="generic"),
+                "keras GRU",
+            ),
             ("torch GRU", "gru", "torch", lambda *a, **k: torch.nn.GRU(*a, **k), "keras GRU"),
         ]
     rows += [

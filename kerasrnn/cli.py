@@ -399,5 +399,42 @@ def export_command(run, fmt, quantize, out, batch_size, texts):
     click.echo(f"Exported to {report['folder']}")
 
 
+@cli.group()
+def diagnose():
+    """Look inside recurrent models: how gradients flow through time."""
+
+
+@diagnose.command("gradients")
+@click.argument("target", metavar="RECIPE_OR_RUN", type=click.Path(exists=True))
+@click.option("--length", type=click.IntRange(2, 100_000), default=None,
+              help="Sequence length T (default: 100 for fresh models; the median held-out length for a run).")
+@click.option("--cells", default=None, metavar="CELL,CELL",
+              help="Build fresh models of these cells, e.g. simple_rnn,lstm,gru (default for a recipe: those three and its own).")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="PNG to write (default: RUN/gradient_norms.png, or saved_models/<name>/gradient_norms.png for a recipe).")
+def diagnose_gradients(target, length, cells, out):
+    """Plot |dL/dx_t| against t, log scale, to show vanishing gradients.
+
+    For a RECIPE, the recipe's recurrent stack is built fresh (random,
+    seeded init) once per cell and fed standard-normal inputs of T steps;
+    for a RUN folder, its trained stack reads held-out inputs. L is the sum
+    of the last step's output. Prints the PNG's path and, per curve, the
+    first step's gradient norm over the last step's.
+    """
+    with reported_errors():
+        from kerasrnn.config import CELLS
+
+        names = [c.strip() for c in cells.split(",") if c.strip()] if cells else None
+        unknown = [c for c in names or () if c not in CELLS]
+        if unknown:
+            raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(CELLS)}")
+        from kerasrnn import diagnostics
+
+        path, curves = diagnostics.gradients(target, length=length, cells=names, out=out)
+    click.echo(path)
+    for label, norms in curves.items():
+        click.echo(f"  {label}: |dL/dx_1| / |dL/dx_T| = {norms[0] / max(norms[-1], 1e-300):.3g}")
+
+
 def main():
     cli(prog_name="kerasrnn")

@@ -1,5 +1,6 @@
 """Fit glue: data, the builder's model, the epoch loop, checkpoints and resume."""
 
+import functools
 import json
 import math
 import os
@@ -251,7 +252,9 @@ def make_loss(builder, training):
         raise config.RecipeError(
             [f"training -> label_smoothing: the {type(loss).__name__} loss of this model has none"]
         )
-    return SmoothedSparseCrossentropy(amount, from_logits=loss.get_config()["from_logits"])
+    return SmoothedSparseCrossentropy(
+        amount, from_logits=loss.get_config()["from_logits"], reduction=loss.reduction
+    )
 
 
 # Devices --------------------------------------------------------------------
@@ -281,6 +284,31 @@ def _distributed(strategy):
     return isinstance(
         strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
     )
+
+
+def _multi_worker(strategy):
+    """Whether the strategy spans several machines (more replicas than devices here)."""
+    return _distributed(strategy) and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
+
+
+def _fit_across_workers(model):
+    """Avoids two steps of Keras's `fit` that fail when training spans workers.
+
+    Keras builds a model that remembers its strategy from a first batch,
+    which it averages across workers; tf.distribute cannot reduce a nested
+    (inputs, labels, weights) batch, nor batches padded to different lengths
+    (keras-team/keras#20329). Built and compiled already, the model takes its
+    strategy from the scope it is fitted in instead. Keras also averages each
+    step's logs over the workers along axis 0, which the scalar loss and
+    metrics lack (tensorflow/tensorflow#72388): the steps give them that axis.
+    """
+    model._distribute_strategy = None
+    model.train_step = functools.partial(_with_worker_axis, model.train_step)
+    model.test_step = functools.partial(_with_worker_axis, model.test_step)
+
+
+def _with_worker_axis(step, data):
+    return {name: keras.ops.expand_dims(value, 0) for name, value in step(data).items()}
 
 
 def _float32_outputs(model):
@@ -502,7 +530,10 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
     saved_vocabs = resume and all(
         os.path.isfile(runs.vocab_path(run_dir, side)) for side in builder.SIDES
     )
-    vocabs = runs.load_vocabs(run_dir, builder.SIDES) if saved_vocabs else builder.fit_vocabs(data["train"])
+    if saved_vocabs:
+        vocabs = runs.load_vocabs(run_dir, builder.SIDES)
+    else:
+        vocabs = builder.fit_vocabs(data["train"], echo=echo)
     os.makedirs(out_dir, exist_ok=True)
     runs.remove_temporaries(out_dir)
     write_text(os.path.join(out_dir, runs.RECIPE), config.dump_recipe(recipe))
@@ -522,6 +553,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
             model.optimizer.build(model.trainable_variables)
     finally:
         keras.config.set_dtype_policy(policy)
+    if _multi_worker(strategy):
+        _fit_across_workers(model)
     sizes = ", ".join(f"{side} {len(v):,}" for side, v in vocabs.items())
     echo(f"Model: {model.count_params():,} parameters; vocabularies: {sizes}")
 
@@ -558,15 +591,16 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
         with warnings.catch_warnings():
             # Length-bucketed datasets have no known size, which Keras warns about.
             warnings.filterwarnings("ignore", message=".*(ran out of data|shuffle=True).*")
-            history = model.fit(
-                _train_data(builder, strategy, data["train"], vocabs, training, steps),
-                validation_data=valid,
-                initial_epoch=epoch,
-                epochs=epochs,
-                steps_per_epoch=training["steps_per_epoch"] or (steps if _distributed(strategy) else None),
-                verbose=training["verbose"],
-                callbacks=[*builder.callbacks(), monitor, *callbacks],
-            )
+            with strategy.scope():  # which a model fitted across workers takes
+                history = model.fit(
+                    _train_data(builder, strategy, data["train"], vocabs, training, steps),
+                    validation_data=valid,
+                    initial_epoch=epoch,
+                    epochs=epochs,
+                    steps_per_epoch=training["steps_per_epoch"] or (steps if _distributed(strategy) else None),
+                    verbose=training["verbose"],
+                    callbacks=[*builder.callbacks(), monitor, *callbacks],
+                )
         if monitor.failure:
             kept = f"epoch {epoch} in {os.path.join(run_dir, runs.CHECKPOINTS)}" if epoch else "none"
             raise TrainingError(

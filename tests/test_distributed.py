@@ -21,6 +21,7 @@ TINY = [
     "training.strategy=multi_worker",
     "model.units=16",
     "model.embedding_dim=8",
+    "data.source.max_length=6",
 ]
 
 
@@ -53,7 +54,8 @@ def test_two_workers_train_one_model(tmp_path):
         assert p.returncode == 0, output
     assert "Run saved to" in outputs[0]
     # Only the chief (worker 0) writes the run folder and reports.
-    assert "Examples:" not in outputs[1]
+    assert "Examples:" in outputs[0] and "truncated to 6 tokens" in outputs[0]
+    assert "Examples:" not in outputs[1] and "truncated" not in outputs[1]
     with open(out / "history.csv") as f:
         assert [line.split(",")[0] for line in f.read().split()[1:]] == ["1", "2"]
     assert (out / "checkpoints" / "checkpoint").exists()

@@ -1,7 +1,12 @@
-"""`kerasrnn export`: SavedModel and TFLite artifacts, parity, op audit, fresh loads."""
+"""`kerasrnn export` for every recipe type: artifacts, parity, op audit, fresh loads.
+
+One tiny fit per type, made once per module from data the tests write, is
+exported in both formats; each test reads those exports.
+"""
 
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -11,120 +16,271 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from kerasrnn import export
+from kerasrnn import config, export, training
 from kerasrnn.cli import cli
+from kerasrnn.runs import Run
 from support import RECIPES
 
-G2P = str(RECIPES / "g2p_cmudict.yaml")
-TINY_LSTM = [
-    "data.max_examples=200",
-    "training.epochs=1",
-    "training.batch_size=32",
-    "training.verbose=0",
-    "training.tensorboard=false",
-    "model.cell=lstm",
-    "model.units=16",
-    "model.embedding_dim=8",
-    "model.dropout=0.0",
-]
-WORDS = ["hello", "export", "zebra"]
+TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 0.01, "verbose": 0, "tensorboard": False}
+# Inputs each type is asked about, in `kerasrnn predict` and in a fresh process.
+INPUTS = {
+    "seq2seq": ["hello", "export", "zebra"],
+    "language_model": ["ab", "cab AB", ""],
+    "one_to_many": ["Lowland", "Upland"],
+    "many_to_one": ["w1 blue w2 w3", "red", "w4 w5 green w6 w7 w8"],
+    "one_to_one": ["dog", "sees", "unheard"],
+    "many_to_many": ["the big Dog sees IBM .", "a cat !"],
+}
+# Types whose encoder reads a sequence through a plain LSTM: the fused op must appear.
+FUSED = {"seq2seq", "language_model", "many_to_one", "many_to_many"}
+EXPORT_ARGS = {
+    "seq2seq": ["--quantize", "dynamic"],
+    "language_model": ["--quantize", "dynamic"],
+    "many_to_one": ["--batch-size", "2"],
+    "many_to_many": ["--quantize", "int8"],
+}
 
 
-def sets(overrides):
-    return [arg for item in overrides for arg in ("--set", item)]
+def _g2p(tmp):
+    overrides = ["data.max_examples=150", "model.cell=lstm", "model.units=16",
+                 "model.embedding_dim=8", "model.dropout=0.0", "decoding.max_length=12"]
+    recipe = config.load_recipe(str(RECIPES / "g2p_cmudict.yaml"), overrides)
+    return {**recipe, "training": {**recipe["training"], **TINY}}
+
+
+def _lm(tmp):
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abc") for _ in range(rng.randint(2, 4))) for _ in range(150)]
+    (tmp / "lm.txt").write_text("".join(f"{w} {w.upper()}.\n" for w in words))
+    return {"name": "tiny_lm", "type": "language_model",
+            "data": {"train": str(tmp / "lm.txt"), "test_split": 0.1, "source": {"tokenizer": "char"}},
+            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8},
+            "decoding": {"max_length": 12}}
+
+
+def _names(tmp):
+    folder = tmp / "names"
+    folder.mkdir()
+    rng = random.Random(0)
+    for language, letters in {"Lowland": "abcd", "Upland": "wxyz"}.items():
+        names = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 5))).title() for _ in range(80)}
+        (folder / f"{language}.txt").write_text("\n".join(sorted(names)) + "\n")
+    return {"name": "tiny_names", "type": "one_to_many",
+            "data": {"train": str(folder), "format": "folder", "swap_sides": True, "test_split": 0.1,
+                     "source": {"tokenizer": "label"}, "target": {"tokenizer": "char"}},
+            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "conditioning": "both"},
+            "decoding": {"strategy": "greedy", "max_length": 10}}
+
+
+def _colours(tmp):
+    rng = random.Random(0)
+    rows = []
+    for _ in range(150):
+        colour = rng.choice(["red", "green", "blue"])
+        words = [f"w{rng.randint(1, 9)}" for _ in range(rng.randint(0, 5))]
+        words.insert(rng.randint(0, len(words)), colour)
+        rows.append(f"{' '.join(words)}\t{colour}\n")
+    (tmp / "colours.tsv").write_text("".join(rows))
+    return {"name": "tiny_colours", "type": "many_to_one",
+            "data": {"train": str(tmp / "colours.tsv"), "test_split": 0.1, "source": {"tokenizer": "word"}},
+            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "bidirectional": True, "pooling": "last"}}
+
+
+LEXICON = {"the": "DT", "a": "DT", "big": "JJ", "red": "JJ", "old": "JJ", "dog": "NN", "cat": "NN",
+           "house": "NN", "ibm": "NNP", "sees": "VBZ", "likes": "VBZ", "in": "IN", "on": "IN", ".": "."}
+
+
+def _lexicon(tmp):
+    rng = random.Random(0)
+    words = list(LEXICON) * 10
+    rng.shuffle(words)
+    (tmp / "lexicon.tsv").write_text("".join(f"{w}\t{LEXICON[w]}\n" for w in words))
+    return {"name": "tiny_lexicon", "type": "one_to_one",
+            "data": {"train": str(tmp / "lexicon.tsv"), "test_split": 0.1,
+                     "source": {"tokenizer": "label"}, "target": {"tokenizer": "label"}},
+            "model": {"cell": "gru", "units": 16, "embedding_dim": 8}}
+
+
+def _chunks(tmp):
+    rng = random.Random(0)
+    lines = []
+    for _ in range(120):
+        words = [rng.choice(["the", "a", "The"]), rng.choice(["Big", "red", "old"]), rng.choice(["dog", "IBM", "cat"]),
+                 rng.choice(["sees", "likes"]), rng.choice(["a", "the"]), rng.choice(["house", "car2"]), "."]
+        tags = ["B-NP", "I-NP", "I-NP", "B-VP", "B-NP", "I-NP", "O"]
+        cut = rng.randint(3, 7)
+        lines += [f"{w} {t}" for w, t in zip(words[:cut], tags[:cut])] + [""]
+    (tmp / "chunks.conll").write_text("\n".join(lines) + "\n")
+    return {"name": "tiny_chunks", "type": "many_to_many",
+            "data": {"train": str(tmp / "chunks.conll"), "test_split": 0.1,
+                     "source": {"tokenizer": "pretokenized", "lowercase": True},
+                     "target": {"tokenizer": "pretokenized"}},
+            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "bidirectional": True,
+                      "spelling_features": True}}
+
+
+RECIPES_BY_TYPE = {"seq2seq": _g2p, "language_model": _lm, "one_to_many": _names,
+                   "many_to_one": _colours, "one_to_one": _lexicon, "many_to_many": _chunks}
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """A tiny bidirectional-LSTM G2P run exported in both formats, plus dynamic."""
-    root = tmp_path_factory.mktemp("export")
-    run = root / "run"
-    fit = CliRunner().invoke(cli, ["fit", G2P, "--output", str(run)] + sets(TINY_LSTM))
-    assert run.joinpath("model.keras").is_file(), fit.output
-    result = CliRunner().invoke(
-        cli, ["export", str(run), "--format", "all", "--quantize", "dynamic", "--out", str(root / "out")]
-    )
-    assert result.exit_code == 0, result.output
-    return run, root / "out" / "g2p_cmudict", result.output
+def exports(tmp_path_factory):
+    """`get(type)` -> (run folder, export folder, export output): one tiny fit and export per type."""
+    made = {}
+
+    def get(kind):
+        if kind not in made:
+            tmp = tmp_path_factory.mktemp(kind)
+            recipe = RECIPES_BY_TYPE[kind](tmp)
+            if kind != "seq2seq":
+                recipe = config.resolve({**recipe, "training": TINY})
+            training.fit(recipe, str(tmp / "run"), echo=lambda _: None)
+            result = CliRunner().invoke(cli, ["export", str(tmp / "run"), "--format", "all",
+                                              "--out", str(tmp / "out"), *EXPORT_ARGS.get(kind, [])])
+            assert result.exit_code == 0, result.output
+            made[kind] = tmp / "run", tmp / "out" / recipe["name"], result.output
+        return made[kind]
+
+    return get
 
 
-def test_layout_and_sidecars(exported):
-    _, folder, output = exported
-    assert {"1", "model.tflite", "model.dynamic.tflite", "export.json", "report.json",
-            "vocab.source.json", "vocab.target.json"} <= set(os.listdir(folder))
-    assert (folder / "1" / "saved_model.pb").is_file()
+TYPES = list(RECIPES_BY_TYPE)
+
+
+def matrix(*fast):
+    """TYPES as test parameters; those not in `fast` run only with `-m slow`.
+
+    The default run keeps one generator (seq2seq) through every check and the
+    classifier through parity: every fit and export costs CPU time.
+    """
+    return [k if k in fast else pytest.param(k, marks=pytest.mark.slow) for k in TYPES]
+
+
+@pytest.mark.parametrize("kind", matrix("seq2seq", "many_to_one"))
+def test_every_type_exports_both_formats(exports, kind):
+    _, folder, output = exports(kind)
+    files = set(os.listdir(folder))
+    assert {"1", "model.tflite", "export.json", "report.json"} <= files
     meta = json.loads((folder / "export.json").read_text())
-    assert meta["signatures"]["tflite"] == ["encode", "step"]
-    assert {"serving_default", "encode", "step", "tokenize"} <= set(meta["signatures"]["savedmodel"])
-    assert meta["tokenizers"]["source"] == {"kind": "char", "lowercase": True, "normalize": False, "max_length": 32}
+    generate = kind in export.GENERATE
+    assert meta["signatures"]["tflite"] == (["encode", "step"] if generate else ["serving_default"])
+    assert {"serving_default", "tokenize"} <= set(meta["signatures"]["savedmodel"])
+    if generate:
+        assert {"encode", "step"} <= set(meta["signatures"]["savedmodel"])
+        assert len(meta["state_names"]) == len(meta["state_sizes"]) > 0
     assert "tflite/none" in output and "Exported to" in output
 
 
-def test_parity_with_keras(exported):
-    _, folder, _ = exported
+@pytest.mark.parametrize("kind", matrix("seq2seq", "many_to_one"))
+def test_parity_with_keras(exports, kind):
+    _, folder, output = exports(kind)
     report = json.loads((folder / "report.json").read_text())["artifacts"]
     for key in ("savedmodel", "tflite/none"):
         check = report[key]["parity"]
-        assert check["state_max_abs_diff"] < 1e-4 and check["logits_max_abs_diff"] < 1e-4, key
-        assert check["greedy_identical"] == check["examples"] > 0, key
-    quantized = report["tflite/dynamic"]
-    assert quantized["bytes"] < report["tflite/none"]["bytes"]
-    assert "token_error_rate" in quantized["parity"]
+        assert check["examples"] > 0, key
+        assert check["logits_max_abs_diff"] < 1e-4, (key, check)
+        if kind in export.GENERATE:
+            assert check["state_max_abs_diff"] < 1e-4, (key, check)
+            assert check["greedy_identical"] == check["examples"], (key, check)
+        else:
+            assert check["labels_identical"] == check["examples"], (key, check)
+        assert export.METRIC[kind] in check, (key, check)
+    quantized = [key for key in report if key.startswith("tflite/") and key != "tflite/none"]
+    for key in quantized:
+        metric = export.METRIC[kind]
+        assert report[key]["bytes"] < report["tflite/none"]["bytes"]
+        assert report[key]["float"] == {"bytes": report["tflite/none"]["bytes"],
+                                        metric: report["tflite/none"]["parity"][metric]}
+        assert f"{metric} " in output and " float, " in output
 
 
-def test_tflite_op_audit(exported):
-    _, folder, _ = exported
-    for name in ("model.tflite", "model.dynamic.tflite"):
+@pytest.mark.parametrize("kind", matrix("seq2seq", "many_to_one"))
+def test_tflite_op_audit(exports, kind):
+    _, folder, _ = exports(kind)
+    for name in [n for n in os.listdir(folder) if n.endswith(".tflite")]:
         ops = export.op_list(folder / name)
-        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in ops, ops
-        assert "WHILE" not in ops
-        assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"], ops
+        assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"], (name, ops)
+        assert "WHILE" not in ops, (name, ops)
+        assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in ops) == (kind in FUSED), (name, ops)
 
 
-def test_predict_on_exports_matches_the_run(exported):
-    run, folder, _ = exported
+@pytest.mark.parametrize("kind", matrix("seq2seq"))
+def test_predict_on_exports_matches_the_run(exports, kind):
+    run, folder, _ = exports(kind)
     runner = CliRunner()
-    expected = runner.invoke(cli, ["predict", str(run), *WORDS, "--json"])
+    expected = runner.invoke(cli, ["predict", str(run), *INPUTS[kind], "--json"])
     assert expected.exit_code == 0, expected.output
-    for path in (folder / "model.tflite", folder / "1", folder):
-        got = runner.invoke(cli, ["predict", str(path), *WORDS, "--json"])
+    expected = json.loads(expected.stdout)
+    for path in (folder / "model.tflite", folder / "1"):
+        got = runner.invoke(cli, ["predict", str(path), *INPUTS[kind], "--json"])
         assert got.exit_code == 0, got.output
-        assert json.loads(got.output) == json.loads(expected.output), path
+        got = json.loads(got.stdout)
+        if kind == "language_model":
+            # Scores are summed in another order: equal to float precision.
+            assert [r["output"] for r in got] == [r["output"] for r in expected]
+            np.testing.assert_allclose([r["log_prob"] for r in got], [r["log_prob"] for r in expected], rtol=1e-4)
+        else:
+            assert got == expected, path
 
 
-def test_savedmodel_runs_without_kerasrnn(exported):
-    run, folder, _ = exported
-    code = (
-        "import sys; sys.modules['kerasrnn'] = None\n"
-        "import json, tensorflow as tf, tensorflow_text\n"
-        "m = tf.saved_model.load(sys.argv[1])\n"
-        "out = m.signatures['serving_default'](text=tf.constant(sys.argv[2:]))\n"
-        "print(json.dumps([t.decode() for t in out['output'].numpy()]))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(folder / "1"), *WORDS],
-                          capture_output=True, text=True, timeout=300, cwd="/")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    expected = CliRunner().invoke(cli, ["predict", str(run), *WORDS, "--json"])
-    assert json.loads(proc.stdout.splitlines()[-1]) == [r["output"] for r in json.loads(expected.output)]
+def test_tflite_batch_above_one_reads_rows_of_one_length(exports):
+    """A batch-2 classifier: rows of other lengths are never padded into one call."""
+    run, folder, _ = exports("many_to_one")
+    assert json.loads((folder / "export.json").read_text())["tflite"]["batch_size"] == 2
+    lite = export.Exported(folder / "model.tflite")
+    loaded = Run(str(run))
+    texts = INPUTS["many_to_one"] * 2
+    want = loaded.builder.outputs(loaded.model, loaded.vocabs, texts)
+    np.testing.assert_allclose(np.stack(lite.logits(texts)), np.stack(want), atol=1e-4)
+    # What the graph does with a padded row: it reads the padding as tokens.
+    ids = lite.builder.inputs(lite.vocabs, tf.constant(texts[:2]))["source"].to_tensor().numpy()
+    padded = lite.backend.run("logits", {"source": ids})["logits"]
+    assert np.abs(padded[1] - want[1]).max() > 1e-3
 
 
-def test_tflite_runs_in_a_fresh_process(exported):
-    _, folder, _ = exported
-    code = (
-        "import sys; sys.modules['kerasrnn'] = None\n"
-        "import numpy as np\n"
-        "from ai_edge_litert.interpreter import Interpreter\n"
-        "it = Interpreter(model_path=sys.argv[1])\n"
-        "enc, step = it.get_signature_runner('encode'), it.get_signature_runner('step')\n"
-        "states = enc(tokens=np.array([[5, 6, 7]], np.int32))\n"
-        "out = step(token=np.array([2], np.int32), **states)\n"
-        "print(out['logits'].shape, np.isfinite(out['logits']).all())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(folder / "model.tflite")],
-                          capture_output=True, text=True, timeout=300, cwd="/")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    vocab = json.loads((folder / "vocab.target.json").read_text())["tokens"]
-    assert proc.stdout.splitlines()[-1] == f"(1, {len(vocab)}) True"
+FRESH = """
+import json, sys
+sys.modules["kerasrnn"] = None
+import numpy as np, tensorflow as tf, tensorflow_text
+from ai_edge_litert.interpreter import Interpreter
+out = {}
+for folder, key, texts in json.loads(sys.argv[1]):
+    served = tf.saved_model.load(folder + "/1").signatures["serving_default"]
+    result = served(**{key: tf.constant(texts)})
+    first = "output" if "output" in result else ("label" if "label" in result else "tags")
+    value = result[first].numpy().tolist()
+    value = [[t.decode() for t in row] if isinstance(row, list) else row.decode() for row in value]
+    it = Interpreter(model_path=folder + "/model.tflite")
+    finite = True
+    for name in it.get_signature_list():
+        runner = it.get_signature_runner(name)
+        inputs = {k: np.ones(d["shape"], d["dtype"]) for k, d in runner.get_input_details().items()}
+        finite &= all(bool(np.isfinite(v).all()) for v in runner(**inputs).values())
+    out[folder] = [value, finite]
+print(json.dumps(out))
+"""
+SERVING_INPUT = {"seq2seq": "text", "language_model": "prompt", "one_to_many": "condition",
+                 "many_to_one": "text", "one_to_one": "text", "many_to_many": "text"}
+
+
+@pytest.mark.parametrize("kinds", [
+    ("seq2seq",), pytest.param(tuple(k for k in TYPES if k != "seq2seq"), marks=pytest.mark.slow)])
+def test_artifacts_run_in_a_fresh_process_without_kerasrnn(exports, kinds):
+    jobs, expected = [], {}
+    for kind in kinds:
+        run, folder, _ = exports(kind)
+        jobs.append([str(folder), SERVING_INPUT[kind], INPUTS[kind]])
+        rows = json.loads(CliRunner().invoke(cli, ["predict", str(run), *INPUTS[kind], "--json"]).stdout)
+        expected[str(folder)] = [r["tags"] if kind == "many_to_many" else r["output"] for r in rows]
+    proc = subprocess.run([sys.executable, "-c", FRESH, json.dumps(jobs)],
+                          capture_output=True, text=True, timeout=600, cwd="/")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.splitlines()[-1])
+    for folder, (value, finite) in got.items():
+        assert finite, folder
+        if "many_to_many" in folder or "chunks" in folder:
+            value = [[t for t in row if t] for row in value]
+        assert value == expected[folder], folder
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn_tests")

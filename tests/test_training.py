@@ -1,7 +1,8 @@
-"""The training section: optimizers, schedules, clipping, smoothing, failures."""
+"""The training section: optimizers, schedules, clipping, smoothing, precision, failures."""
 
 import math
 import os
+import random
 
 import keras
 import numpy as np
@@ -9,8 +10,11 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from kerasrnn import config, runs, training
+from kerasrnn import builders, config, runs, training
+from kerasrnn.builders.base import float32_model
 from kerasrnn.cli import cli
+from kerasrnn.data.examples import Example
+from kerasrnn.data.vocab import Vocabulary
 from support import RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
@@ -142,9 +146,12 @@ def test_fit_observability_and_schedule(tmp_path):
     out = tmp_path / "run"
     lines = []
     result = training.fit(
-        recipe("training.lr_schedule=cosine", "training.warmup_steps=3", "training.label_smoothing=0.1"),
+        recipe("training.lr_schedule=cosine", "training.warmup_steps=3", "training.label_smoothing=0.1",
+               "data.source.max_length=6"),
         str(out), echo=lines.append,
     )
+    assert any(line.startswith("source: ") and line.endswith("truncated to 6 tokens (data.source.max_length)")
+               for line in lines), lines
     summary = lines[-1]
     assert summary.startswith("Trained 2 epoch(s): ") and "tokens/s" in summary and "s per epoch" in summary
     assert result["tokens_per_second"] > 0 and result["seconds_per_epoch"] > 0
@@ -163,3 +170,94 @@ def test_fit_observability_and_schedule(tmp_path):
     assert {"loss", "accuracy", "learning_rate"} <= events["train"]
     assert {"loss", "accuracy"} <= events["validation"]
     assert math.isfinite(result["test"]["token_error_rate"])
+
+
+# Mixed precision ------------------------------------------------------------
+
+
+def tiny_data(kind, folder, rng):
+    """The `data` section of a tiny recipe of each type, over files written here."""
+    words = ["red", "green", "blue", "w1", "w2", "w3", "w4"]
+    if kind in ("many_to_one", "many_to_many"):
+        rows = [[rng.choice(words) for _ in range(rng.randint(2, 6))] for _ in range(80)]
+        if kind == "many_to_one":
+            path = folder / "train.tsv"
+            path.write_text("".join(f"{' '.join(r)}\t{r[0]}\n" for r in rows))
+            return {"train": str(path), "source": {"tokenizer": "word"}, "target": {"tokenizer": "label"}}
+        path = folder / "train.conll"
+        path.write_text("".join("".join(f"{w} {w[0].upper()}\n" for w in r) + "\n" for r in rows))
+        return {"train": str(path), "columns": {"source": 0, "target": 1},
+                "source": {"tokenizer": "pretokenized"}, "target": {"tokenizer": "pretokenized"}}
+    if kind == "language_model":
+        path = folder / "train.txt"
+        path.write_text("".join(f"{' '.join(rng.choices(words, k=3))}\n" for _ in range(80)))
+        return {"train": str(path), "source": {"tokenizer": "char"}}
+    names = folder / "names"
+    names.mkdir()
+    for label, letters in (("Low", "abcd"), ("High", "wxyz")):
+        lines = ("".join(rng.choices(letters, k=rng.randint(3, 6))) for _ in range(40))
+        (names / f"{label}.txt").write_text("\n".join(lines) + "\n")
+    return {"train": str(names), "format": "folder", "swap_sides": True,
+            "source": {"tokenizer": "label"}, "target": {"tokenizer": "char"}}
+
+
+def mixed_recipe(kind, precision, folder):
+    if kind == "seq2seq":
+        return recipe("data.max_examples=60", "training.epochs=1", f"training.precision={precision}",
+                      "training.tensorboard=false", "decoding.max_length=8")
+    return config.resolve({
+        "name": f"tiny_{kind}",
+        "type": kind,
+        "data": {**tiny_data(kind, folder, random.Random(0)), "valid_split": 0.1, "test_split": 0.2},
+        "model": {"units": 8, "embedding_dim": 8},
+        "training": {"epochs": 1, "batch_size": 16, "verbose": 0, "tensorboard": False,
+                     "precision": precision},
+        "decoding": {"max_length": 8},
+    })
+
+
+def check_mixed_precision(kind, precision, tmp_path):
+    """Trains under `precision`; the held-out evaluation and predictions run."""
+    out = tmp_path / "run"
+    result = training.fit(mixed_recipe(kind, precision, tmp_path), str(out), echo=lambda _: None)
+    loaded = runs.Run(str(out))
+    assert precision in {layer.dtype_policy.name for layer in loaded.model.layers}
+    scores = [v for v in result["test"].values() if isinstance(v, float)]
+    assert scores and all(math.isfinite(v) for v in scores)
+    texts = ["Low", "High"] if kind == "one_to_many" else ["red w1", "blue"]
+    rows = loaded.builder.predict(loaded.model, loaded.vocabs, texts)
+    assert [row["input"] for row in rows] == texts
+    assert all(isinstance(row["output"], str) for row in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize(
+    "kind", ["seq2seq", "many_to_one", "many_to_many", "language_model", "one_to_many"]
+)
+def test_every_type_evaluates_and_predicts_after_mixed_precision(kind, precision, tmp_path):
+    check_mixed_precision(kind, precision, tmp_path)
+
+
+def test_a_mixed_precision_model_decodes_in_float32():
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        builder = builders.get(recipe())
+        vocabs = {side: Vocabulary.build({chr(97 + i): 1 for i in range(20)}) for side in builder.SIDES}
+        model = builder.build(vocabs)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    twin = float32_model(model)
+    assert {layer.compute_dtype for layer in twin.layers if layer.weights} == {"float32"}
+    ids = np.random.default_rng(0).integers(1, 20, (4, 7)).astype("int32")
+    inputs = {"source": ids, "target_in": ids[:, ::-1].copy()}
+    mixed = model(inputs, training=False)
+    assert mixed.dtype == "float16"
+    np.testing.assert_allclose(twin(inputs, training=False), mixed, atol=2e-2)
+    assert float32_model(twin) is twin
+    # Decoding from the mixed model runs in float32 (its states were float16).
+    rows = builder.predict(model, vocabs, ["abc", "fed"])
+    assert [row["input"] for row in rows] == ["abc", "fed"]
+    scores = builder.evaluate(model, vocabs, [Example("abc", "a b c", "1"), Example("fed", "f e", "2")])
+    assert scores["examples"] == 2 and 0 <= scores["token_error_rate"]

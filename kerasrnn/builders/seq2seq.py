@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from kerasrnn import decoding, metrics
 from kerasrnn import layers as rnn_layers
-from kerasrnn.builders.base import Builder, as_text, state_count
+from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 
 
@@ -126,9 +126,9 @@ class Seq2Seq(Builder):
     # Inference --------------------------------------------------------------
 
     def inference_models(self, model, vocabs):
-        """(encoder, step) Keras models sharing the trained model's layers."""
+        """(encoder, step) Keras models sharing the trained model's layers, in float32."""
         self.vocab_sizes = {side: len(v) for side, v in vocabs.items()}
-        self.use(model)
+        self.use(float32_model(model))
         source = keras.Input((None,), dtype="int32", name="source")
         states = self._encoder(source)
         encoder = keras.Model(source, [s for layer in states for s in layer], name="encoder")

@@ -1,10 +1,13 @@
 """Fused loops of the plain LSTM and GRU for the TensorFlow backend.
 
 Both loops take the input projection of every step as one matmul before the
-loop and keep as few ops per step as possible. Their gradient is written by
-hand: the backward loop does only the recurrent matmul of each step, and the
-weight gradients are one matmul over all steps after it. Per-step op overhead,
-not arithmetic, dominates small recurrent models on CPU, in both directions.
+loop. Their gradient is written by hand: when training, the forward loop
+records each step's gate values (TensorArray writes, which copy nothing), the
+backward loop forms each step's gate gradients from them next to its one
+recurrent matmul, and the weight gradients are one matmul over all steps after
+it. On CPU the recurrent matmuls dominate; what else costs is whole-sequence
+copies (concatenating, stacking, splitting `(timesteps, batch, k * units)`
+tensors), so the loops avoid them.
 
 Tensors inside are time-major: `(timesteps, batch, features)`. `mask` is
 `None` or a boolean `(timesteps, batch, 1)` tensor; a masked step keeps the
@@ -30,37 +33,53 @@ def _loop(body, steps, state, reverse=False):
     return tf.while_loop(cond, step, (t0, *state))[1:]
 
 
+def _transposed(u):
+    # Transposed once here: a small per-step MatMul with `transpose_b=True`
+    # ran about 2.4x slower on CPU than the same product with `u.T` in memory.
+    return tf.transpose(u)
+
+
 def _previous(seq, first):
     """The sequence shifted one step later in time, starting with `first`."""
     return tf.concat([first[None], seq[:-1]], axis=0)
 
 
-def _lstm_forward(xw, h0, c0, u, mask):
+def _tas(like, count, steps):
+    return [
+        tf.TensorArray(like.dtype, size=steps, element_shape=like.shape) for _ in range(count)
+    ]
+
+
+def _lstm_forward(xw, h0, c0, u, mask, record):
+    """The loop; with `record` it also keeps, per step, what the backward loop reads."""
     steps = tf.shape(xw)[0]
     xw_ta = _unstack(xw)
     mask_ta = None if mask is None else _unstack(mask)
-    shapes = [h0.shape, c0.shape, xw.shape[1:]]
-    tas = [tf.TensorArray(xw.dtype, size=steps, element_shape=shape) for shape in shapes]
+    # hs, then (recorded) the gates i, f, g, o, tanh(c) and the previous c.
+    tas = _tas(h0, 7 if record else 1, steps)
 
-    def body(t, h, c, h_ta, c_ta, z_ta):
+    def body(t, h, c, *tas):
         z = xw_ta.read(t) + tf.matmul(h, u)
         i, f, g, o = tf.split(z, 4, axis=1)
-        c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h_new = tf.sigmoid(o) * tf.tanh(c_new)
+        i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+        c_new = f * c + i * g
+        tc = tf.tanh(c_new)
+        h_new = o * tc
         if mask_ta is not None:
             m = mask_ta.read(t)
             h_new, c_new = tf.where(m, h_new, h), tf.where(m, c_new, c)
-        return h_new, c_new, h_ta.write(t, h_new), c_ta.write(t, c_new), z_ta.write(t, z)
+        values = (h_new, i, f, g, o, tc, c)[: len(tas)]
+        return (h_new, c_new, *(ta.write(t, v) for ta, v in zip(tas, values)))
 
-    h, c, *tas = _loop(body, steps, (h0, c0, *tas))
-    return h, c, *(ta.stack() for ta in tas)
+    h, c, hs_ta, *record_tas = _loop(body, steps, (h0, c0, *tas))
+    return h, c, hs_ta.stack(), record_tas
 
 
 def lstm_forward(xw, h0, c0, u, bias, mask):
     """Plain LSTM over `xw = x W`: returns all `h`, the last `h` and `c`."""
     if bias is not None:
         xw = xw + bias
-    h, c, hs, _, _ = _lstm_forward(xw, h0, c0, u, mask)
+    h, c, hs, _ = _lstm_forward(xw, h0, c0, u, mask, record=False)
     return hs, h, c
 
 
@@ -71,10 +90,10 @@ def lstm_trainable(xw, h0, c0, u, bias, mask):
 
     @tf.custom_gradient
     def run(xw, h0, c0, u):
-        h_last, c_last, hs, cs, zs = _lstm_forward(xw, h0, c0, u, mask)
+        h_last, c_last, hs, record = _lstm_forward(xw, h0, c0, u, mask, record=True)
 
         def grad(d_hs, d_h_last, d_c_last):
-            return _lstm_backward(hs, cs, zs, h0, c0, u, d_hs, d_h_last, d_c_last, mask)
+            return _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask)
 
         return (hs, h_last, c_last), grad
 
@@ -88,45 +107,48 @@ def _with_last(d_hs, d_last):
     return d_hs + tf.pad(d_last[None], [[tf.shape(d_hs)[0] - 1, 0], [0, 0], [0, 0]])
 
 
-def _lstm_backward(hs, cs, zs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
-    """Gradients w.r.t. the input projection, `h0`, `c0` and `u`."""
-    i, f, g, o = tf.split(zs, 4, axis=-1)
-    i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
-    tc = tf.tanh(cs)
-    # d z = [dc, dc, dc, dh] * q, and dc gains dh * k through h = o tanh(c).
-    q = tf.concat(
-        [g * i * (1 - i), _previous(cs, c0) * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)],
-        axis=-1,
-    )
-    k = o * (1 - tc * tc)
-    keep_c = f
-    keep_h = tf.zeros_like(f)
-    if mask is not None:
-        m = tf.cast(mask, q.dtype)
-        q, k = q * m, k * m
-        keep_c = tf.where(mask, f, tf.ones_like(f))
-        keep_h = tf.broadcast_to(1 - m, tf.shape(f))
-    units = hs.shape[-1]
-    parts = [q, k, keep_c, _with_last(d_hs, d_h_last)]
-    if mask is not None:
-        parts.append(keep_h)
-    packed_ta = _unstack(tf.concat(parts, -1))
-    sizes = [4 * units] + [units] * (len(parts) - 1)
-    dz_ta = tf.TensorArray(hs.dtype, size=tf.shape(hs)[0])
+def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
+    """Gradients w.r.t. the input projection, `h0`, `c0` and `u`.
+
+    Each step's gate gradients come from the values the forward loop
+    recorded, inside the loop: that reads cache-warm tensors instead of
+    sweeping whole sequences several times before and after it.
+    """
+    i_ta, f_ta, g_ta, o_ta, tc_ta, c_prev_ta = record
+    d_out_ta = _unstack(_with_last(d_hs, d_h_last))
+    mask_ta = None if mask is None else _unstack(mask)
+    steps = tf.shape(hs)[0]
+    u_t = _transposed(u)
 
     def body(t, dh, dc, dz_ta):
-        q_t, k_t, keep_c_t, d_out, *keep_h_t = tf.split(packed_ta.read(t), sizes, axis=-1)
-        dh = dh + d_out
-        dc = dc + dh * k_t
-        dz = tf.concat([dc, dc, dc, dh], 1) * q_t
-        dh_prev = tf.matmul(dz, u, transpose_b=True)
-        if keep_h_t:
-            dh_prev = dh_prev + dh * keep_h_t[0]
-        return dh_prev, dc * keep_c_t, dz_ta.write(t, dz)
+        i, f, g, o, tc = i_ta.read(t), f_ta.read(t), g_ta.read(t), o_ta.read(t), tc_ta.read(t)
+        dh = dh + d_out_ta.read(t)
+        dc_step = dc + dh * o * (1 - tc * tc)
+        dz = tf.concat(
+            [
+                dc_step * g * i * (1 - i),
+                dc_step * c_prev_ta.read(t) * f * (1 - f),
+                dc_step * i * (1 - g * g),
+                dh * tc * o * (1 - o),
+            ],
+            1,
+        )
+        dc_prev = dc_step * f
+        if mask_ta is not None:
+            # A masked step copies both states: the gradient passes it untouched.
+            m = mask_ta.read(t)
+            dz = tf.where(m, dz, tf.zeros_like(dz))
+            dc_prev = tf.where(m, dc_prev, dc)
+            dh_prev = tf.matmul(dz, u_t) + tf.where(m, tf.zeros_like(dh), dh)
+        else:
+            dh_prev = tf.matmul(dz, u_t)
+        return dh_prev, dc_prev, dz_ta.write(t, dz)
 
     dc_last = tf.zeros_like(c0) if d_c_last is None else d_c_last
-    dh0, dc0, dz_ta = _loop(body, tf.shape(hs)[0], (tf.zeros_like(h0), dc_last, dz_ta), reverse=True)
+    dz_ta = tf.TensorArray(hs.dtype, size=steps)
+    dh0, dc0, dz_ta = _loop(body, steps, (tf.zeros_like(h0), dc_last, dz_ta), reverse=True)
     dz = dz_ta.stack()
+    units = hs.shape[-1]
     h_prev = tf.reshape(_previous(hs, h0), [-1, units])
     du = tf.matmul(h_prev, tf.reshape(dz, [-1, 4 * units]), transpose_a=True)
     return dz, dh0, dc0, du
@@ -167,27 +189,31 @@ def _gru_split_bias(bias, units):
     return bias[0] + tf.concat([bias[1][: 2 * units], zeros], 0), bias[1][2 * units:]
 
 
-def _gru_forward(xw, h0, u, rec_bias, mask):
+def _gru_forward(xw, h0, u, rec_bias, mask, record):
+    """The loop; with `record` it also keeps, per step, what the backward loop reads."""
     steps = tf.shape(xw)[0]
     units = h0.shape[-1]
     xw_ta = _unstack(xw)
     mask_ta = None if mask is None else _unstack(mask)
-    out_ta = tf.TensorArray(xw.dtype, size=steps, element_shape=[h0.shape[0], 5 * units])
+    # hs, then (recorded) z, r, the candidate, h_prev - candidate and h U_h + b_rh.
+    tas = _tas(h0, 6 if record else 1, steps)
 
-    def body(t, h, out_ta):
+    def body(t, h, *tas):
         x_zr, x_h = tf.split(xw_ta.read(t), [2 * units, units], axis=1)
         rec_zr, rec_h = tf.split(tf.matmul(h, u), [2 * units, units], axis=1)
         if rec_bias is not None:
             rec_h = rec_h + rec_bias
         z, r = tf.split(tf.sigmoid(x_zr + rec_zr), 2, axis=1)
         candidate = tf.tanh(x_h + r * rec_h)
-        h_new = candidate + z * (h - candidate)
+        gap = h - candidate
+        h_new = candidate + z * gap
         if mask_ta is not None:
             h_new = tf.where(mask_ta.read(t), h_new, h)
-        return h_new, out_ta.write(t, tf.concat([h_new, z, r, candidate, rec_h], 1))
+        values = (h_new, z, r, candidate, gap, rec_h)[: len(tas)]
+        return (h_new, *(ta.write(t, v) for ta, v in zip(tas, values)))
 
-    h, out_ta = _loop(body, steps, (h0, out_ta))
-    return h, out_ta.stack()
+    h, hs_ta, *record_tas = _loop(body, steps, (h0, *tas))
+    return h, hs_ta.stack(), record_tas
 
 
 def gru_forward(xw, h0, u, bias, mask):
@@ -195,77 +221,68 @@ def gru_forward(xw, h0, u, bias, mask):
     in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
     if in_bias is not None:
         xw = xw + in_bias
-    h, packed = _gru_forward(xw, h0, u, rec_bias, mask)
-    return packed[..., : h0.shape[-1]], h
+    h, hs, _ = _gru_forward(xw, h0, u, rec_bias, mask, record=False)
+    return hs, h
 
 
 def gru_trainable(xw, h0, u, bias, mask):
     """`gru_forward` with the hand-written gradient."""
-    units = h0.shape[-1]
-    in_bias, rec_bias = _gru_split_bias(bias, units)
+    in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
     if in_bias is not None:
         xw = xw + in_bias
+
+    def forward(xw, h0, u, rec_bias=None):
+        h_last, hs, record = _gru_forward(xw, h0, u, rec_bias, mask, record=True)
+
+        def grad(d_hs, d_h_last):
+            grads = _gru_backward(record, hs, h0, u, d_hs, d_h_last, mask)
+            return grads if rec_bias is not None else grads[:3]
+
+        return (hs, h_last), grad
+
     if rec_bias is None:
-        return _gru_trainable(xw, h0, u, mask)
-    return _gru_trainable_bias(xw, h0, u, rec_bias, mask)
+        return tf.custom_gradient(lambda xw, h0, u: forward(xw, h0, u))(xw, h0, u)
+    return tf.custom_gradient(forward)(xw, h0, u, rec_bias)
 
 
-def _gru_backward(hs, z, r, candidate, rec_h, h0, u, d_hs, d_h_last, mask):
-    """Gradients w.r.t. the input projection, `h0`, `u` and the recurrent h bias."""
-    h_prev = _previous(hs, h0)
-    # With e = (1 - z)(1 - candidate^2): d x_h = dh e, d rec = dh [ez, er, e r].
-    e = (1 - z) * (1 - candidate * candidate)
-    ez = (h_prev - candidate) * z * (1 - z)
-    er = e * rec_h * r * (1 - r)
-    carry = z
-    if mask is not None:
-        m = tf.cast(mask, hs.dtype)
-        e, ez, er = e * m, ez * m, er * m
-        carry = tf.where(mask, z, tf.ones_like(z))
-    q = tf.concat([ez, er, e * r], -1)
-    packed_ta = _unstack(tf.concat([q, carry, _with_last(d_hs, d_h_last)], -1))
-    sizes = [3 * hs.shape[-1], hs.shape[-1], hs.shape[-1]]
-    dh_ta = tf.TensorArray(hs.dtype, size=tf.shape(hs)[0])
+def _gru_backward(record, hs, h0, u, d_hs, d_h_last, mask):
+    """Gradients w.r.t. the input projection, `h0`, `u` and the recurrent h bias.
 
-    def body(t, dh, dh_ta):
-        q_t, carry_t, d_out = tf.split(packed_ta.read(t), sizes, axis=-1)
-        dh = dh + d_out
-        d_rec = tf.concat([dh, dh, dh], 1) * q_t
-        return dh * carry_t + tf.matmul(d_rec, u, transpose_b=True), dh_ta.write(t, dh)
+    As for the LSTM, each step's gate gradients are formed inside the loop
+    from the values the forward loop recorded.
+    """
+    z_ta, r_ta, candidate_ta, gap_ta, rec_h_ta = record
+    d_out_ta = _unstack(_with_last(d_hs, d_h_last))
+    mask_ta = None if mask is None else _unstack(mask)
+    steps = tf.shape(hs)[0]
+    u_t = _transposed(u)
 
-    dh0, dh_ta = _loop(body, tf.shape(hs)[0], (tf.zeros_like(h0), dh_ta), reverse=True)
-    dh = dh_ta.stack()
-    d_rec = tf.concat([dh, dh, dh], -1) * q
-    d_xw = tf.concat([d_rec[..., : 2 * hs.shape[-1]], dh * e], -1)
-    flat = tf.reshape(h_prev, [-1, hs.shape[-1]])
-    du = tf.matmul(flat, tf.reshape(d_rec, [-1, d_rec.shape[-1]]), transpose_a=True)
-    d_rec_bias = tf.reduce_sum(d_rec[..., 2 * hs.shape[-1]:], [0, 1])
+    def body(t, dh, d_rec_ta, d_xh_ta):
+        z, r, candidate = z_ta.read(t), r_ta.read(t), candidate_ta.read(t)
+        dh = dh + d_out_ta.read(t)
+        # d x_h; h U_h + b_rh gets it times r, and r gets it times h U_h + b_rh.
+        d_xh = dh * (1 - z) * (1 - candidate * candidate)
+        d_rec_h = d_xh * r
+        d_rec = tf.concat(
+            [dh * gap_ta.read(t) * z * (1 - z), d_rec_h * (1 - r) * rec_h_ta.read(t), d_rec_h],
+            1,
+        )
+        carry = dh * z
+        if mask_ta is not None:
+            # A masked step copies the state: the gradient passes it untouched.
+            m = mask_ta.read(t)
+            d_rec = tf.where(m, d_rec, tf.zeros_like(d_rec))
+            d_xh = tf.where(m, d_xh, tf.zeros_like(d_xh))
+            carry = tf.where(m, carry, dh)
+        dh_prev = carry + tf.matmul(d_rec, u_t)
+        return dh_prev, d_rec_ta.write(t, d_rec), d_xh_ta.write(t, d_xh)
+
+    tas = [tf.TensorArray(hs.dtype, size=steps) for _ in range(2)]
+    dh0, d_rec_ta, d_xh_ta = _loop(body, steps, (tf.zeros_like(h0), *tas), reverse=True)
+    d_rec = d_rec_ta.stack()
+    units = hs.shape[-1]
+    d_xw = tf.concat([d_rec[..., : 2 * units], d_xh_ta.stack()], -1)
+    h_prev = tf.reshape(_previous(hs, h0), [-1, units])
+    du = tf.matmul(h_prev, tf.reshape(d_rec, [-1, 3 * units]), transpose_a=True)
+    d_rec_bias = tf.reduce_sum(d_rec[..., 2 * units :], [0, 1])
     return d_xw, dh0, du, d_rec_bias
-
-
-def _gru_trainable(xw, h0, u, mask):
-    @tf.custom_gradient
-    def run(xw, h0, u):
-        h_last, packed = _gru_forward(xw, h0, u, None, mask)
-        hs, z, r, candidate, rec_h = tf.split(packed, 5, axis=-1)
-
-        def grad(d_hs, d_h_last):
-            return _gru_backward(hs, z, r, candidate, rec_h, h0, u, d_hs, d_h_last, mask)[:3]
-
-        return (hs, h_last), grad
-
-    return run(xw, h0, u)
-
-
-def _gru_trainable_bias(xw, h0, u, rec_bias, mask):
-    @tf.custom_gradient
-    def run(xw, h0, u, rec_bias):
-        h_last, packed = _gru_forward(xw, h0, u, rec_bias, mask)
-        hs, z, r, candidate, rec_h = tf.split(packed, 5, axis=-1)
-
-        def grad(d_hs, d_h_last):
-            return _gru_backward(hs, z, r, candidate, rec_h, h0, u, d_hs, d_h_last, mask)
-
-        return (hs, h_last), grad
-
-    return run(xw, h0, u, rec_bias)

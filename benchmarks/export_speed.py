@@ -1,0 +1,192 @@
+"""Speed and size of exported models: Keras, SavedModel and TFLite side by side.
+
+A character language model (embedding 64, one LSTM of 256 units, 64 symbols,
+untrained: speed does not depend on the weights) is exported as `kerasrnn
+export` does, and timed:
+
+- per sequence: reading 100 tokens (`encode`) through the Keras model, the
+  SavedModel signature, the TFLite model with the fused
+  UNIDIRECTIONAL_SEQUENCE_LSTM op (float and dynamic-range quantized) and the
+  TFLite model the generic conversion gives (the cell in a WHILE loop);
+- per generated token: greedy generation at batch 1 by a host loop over the
+  Keras step model called eagerly, over the SavedModel `step` signature and
+  over the TFLite `step` signature (float and quantized), against an in-graph
+  `tf.function` generation loop (a `tf.while_loop` over the step model).
+
+Cases run in interleaved rounds, so load from other processes falls on all of
+them alike; each figure is the median round. Read the ratios.
+
+    python benchmarks/export_speed.py            # full run
+    python benchmarks/export_speed.py --quick    # a smoke run
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn import config, export, export_lstm
+from kerasrnn.builders.language_model import LanguageModel
+from kerasrnn.data.vocab import SPECIALS, Vocabulary
+
+SYMBOLS = 64
+SEQUENCE = 100
+
+
+def char_lm(tmp):
+    # The recipe names a training file; nothing is read from it.
+    with open(os.path.join(tmp, "unused.txt"), "w") as f:
+        f.write("a\n")
+    recipe = config.resolve({
+        "name": "bench_char_lm", "type": "language_model",
+        "data": {"train": os.path.join(tmp, "unused.txt"), "source": {"tokenizer": "char"}},
+        "model": {"cell": "lstm", "units": 256, "embedding_dim": 64, "dropout": 0.0},
+    })
+    chars = [chr(ord("!") + i) for i in range(SYMBOLS - len(SPECIALS))]
+    vocabs = {"source": Vocabulary(list(SPECIALS) + chars)}
+    builder = LanguageModel(recipe).attach(vocabs)
+    model = builder.build(vocabs)
+    return recipe, builder, vocabs, model
+
+
+def size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def lite_runners(blob):
+    # The interpreter `kerasrnn export`'s runner uses (one thread, XNNPACK).
+    interpreter = export._interpreter(blob)
+    runners = {k: interpreter.get_signature_runner(k) for k in interpreter.get_signature_list()}
+    return interpreter, runners
+
+
+def cases():
+    """{name: (bytes, sequence function, generation function)}; None where not measured."""
+    tmp = tempfile.mkdtemp(prefix="export_speed_")
+    recipe, builder, vocabs, model = char_lm(tmp)
+    reader, step = models = export.inference_models(builder, model, vocabs)
+    zeros = [np.zeros((1, 256), np.float32) for _ in range(2)]
+    sequence = np.random.default_rng(0).integers(4, SYMBOLS, (1, SEQUENCE)).astype(np.int32)
+    out = {}
+
+    model.save(os.path.join(tmp, "model.keras"))
+
+    def keras_sequence():
+        reader([sequence, *zeros], training=False)
+
+    def keras_generate(n):
+        token, states = np.array([[2]], np.int32), zeros
+        for _ in range(n):
+            logits, *states = step([token, *states], training=False)
+            token = tf.argmax(logits, -1, output_type=tf.int32)[:, None]
+
+    out["Keras (eager call)"] = (size(os.path.join(tmp, "model.keras")), keras_sequence, keras_generate)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
+    def in_graph(n):
+        # The loop `_greedy_graph` compiles into a SavedModel's serving_default.
+        logits = tf.zeros([1, SYMBOLS])
+        states = [tf.zeros([1, 256]), tf.zeros([1, 256])]
+        return export._greedy_graph(step, states, logits, -1, n)
+
+    in_graph(tf.constant(2))
+    out["tf.function loop (in-graph)"] = (None, None, lambda n: in_graph(tf.constant(n)))
+
+    folder = os.path.join(tmp, "savedmodel")
+    export.save_savedmodel(builder, vocabs, models, folder)
+    loaded = tf.saved_model.load(folder)
+    encode_sig, step_sig = loaded.signatures["encode"], loaded.signatures["step"]
+    seq_tensor = tf.constant(sequence)
+
+    def saved_generate(n):
+        token, states = tf.constant([2]), {"state_0": tf.constant(zeros[0]), "state_1": tf.constant(zeros[1])}
+        for _ in range(n):
+            result = step_sig(token=token, **states)
+            token = tf.argmax(result.pop("logits"), -1, output_type=tf.int32)
+            states = result
+
+    out["SavedModel (signatures)"] = (size(folder), lambda: encode_sig(tokens=seq_tensor), saved_generate)
+
+    def lite_case(blob):
+        interpreter, runners = lite_runners(blob)
+        encode, step_runner = runners["encode"], runners["step"]
+        # One call each allocates every subgraph's tensors before any reset.
+        encode(tokens=sequence)
+        step_runner(token=np.array([2], np.int32), state_0=zeros[0], state_1=zeros[1])
+
+        def run_sequence():
+            interpreter.reset_all_variables()
+            encode(tokens=sequence)
+
+        def generate(n):
+            token, states = np.array([2], np.int32), {"state_0": zeros[0], "state_1": zeros[1]}
+            for _ in range(n):
+                result = step_runner(token=token, **states)
+                token = np.argmax(result.pop("logits"), -1).astype(np.int32)
+                states = result
+
+        run_sequence()
+        generate(2)
+        return len(blob), run_sequence, generate
+
+    out["TFLite float (fused LSTM)"] = lite_case(export.convert_tflite(recipe, models, 1))
+    out["TFLite dynamic int8 (fused LSTM)"] = lite_case(export.convert_tflite(recipe, models, 1, "dynamic"))
+    fused = export_lstm.is_plain_lstm
+    export_lstm.is_plain_lstm = lambda layer: False
+    try:
+        blob = export.convert_tflite(recipe, models, 1)
+    finally:
+        export_lstm.is_plain_lstm = fused
+    assert "WHILE" in export.op_list(blob)
+    size_while, sequence_while, _ = lite_case(blob)
+    out["TFLite float (WHILE loop)"] = (size_while, sequence_while, None)
+    return out
+
+
+def measure(fn, repeats):
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and tokens")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    rounds = 2 if args.quick else args.rounds
+    tokens = 100 if args.quick else 500
+    eager_tokens = 10 if args.quick else 30
+    load = os.getloadavg()[0]
+    table = cases()
+    seq, tok = {k: [] for k in table}, {k: [] for k in table}
+    for _ in range(rounds):
+        for name, (_, run_sequence, generate) in table.items():
+            if run_sequence:
+                seq[name].append(measure(run_sequence, 2 if "Keras" in name else 10))
+            if generate:
+                n = eager_tokens if "eager" in name else tokens
+                tok[name].append(measure(lambda: generate(n), 1) / n)
+    seq = {k: float(np.median(v)) for k, v in seq.items() if v}
+    tok = {k: float(np.median(v)) for k, v in tok.items() if v}
+    base_seq = seq["TFLite float (WHILE loop)"]
+    base_tok = tok["tf.function loop (in-graph)"]
+    print(f"{'':34} {'size':>9} {'ms/sequence':>12} {'x vs WHILE':>11} {'us/token':>10} {'x vs in-graph':>14}")
+    for name, (size_bytes, _, _) in table.items():
+        cells = [f"{size_bytes / 2**20:.2f} MiB" if size_bytes else "-"]
+        cells += [f"{seq[name] * 1e3:.2f}", f"{base_seq / seq[name]:.2f}"] if name in seq else ["-", "-"]
+        cells += [f"{tok[name] * 1e6:.0f}", f"{base_tok / tok[name]:.2f}"] if name in tok else ["-", "-"]
+        print(f"{name:34} {cells[0]:>9} {cells[1]:>12} {cells[2]:>11} {cells[3]:>10} {cells[4]:>14}")
+    print(f"({SEQUENCE}-token sequences at batch 1; greedy generation at batch 1, "
+          f"{tokens} tokens per run, {eager_tokens} for the eager Keras call; median of {rounds} rounds; "
+          f"1-minute load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
+
+
+if __name__ == "__main__":
+    main()
