@@ -30,18 +30,14 @@ def _trim(rows, eos_id):
     return out
 
 
-def greedy(step, states, start_tokens, eos_id, max_length):
-    """The likeliest token at every step, for a whole batch at once.
-
-    Returns:
-        One list of token ids per row, without the stop token.
-    """
+def _generate(step, states, start_tokens, eos_id, max_length, choose):
+    """Feeds each row's chosen token back until every row has stopped."""
     tokens = np.asarray(start_tokens, np.int32)
     done = np.zeros(len(tokens), bool)
     rows = []
     for _ in range(max_length):
         logits, states = step(tokens, states)
-        tokens = np.argmax(logits, axis=-1).astype(np.int32)
+        tokens = choose(logits).astype(np.int32)
         tokens[done] = eos_id
         rows.append(tokens)
         done |= tokens == eos_id
@@ -49,6 +45,17 @@ def greedy(step, states, start_tokens, eos_id, max_length):
             break
     rows = np.stack(rows, axis=1) if rows else np.zeros((len(done), 0), np.int32)
     return _trim(rows.tolist(), eos_id)
+
+
+def greedy(step, states, start_tokens, eos_id, max_length):
+    """The likeliest token at every step, for a whole batch at once.
+
+    Returns:
+        One list of token ids per row, without the stop token.
+    """
+    return _generate(
+        step, states, start_tokens, eos_id, max_length, lambda logits: np.argmax(logits, axis=-1)
+    )
 
 
 def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0):
@@ -88,22 +95,14 @@ def sample(
     if temperature == 0 or top_k == 1:
         return greedy(step, states, start_tokens, eos_id, max_length)
     rng = np.random.default_rng(seed)
-    tokens = np.asarray(start_tokens, np.int32)
-    done = np.zeros(len(tokens), bool)
-    rows = []
-    for _ in range(max_length):
-        logits, states = step(tokens, states)
+
+    def choose(logits):
         probs = np.exp(_log_softmax(filter_logits(logits, temperature, top_k, top_p)))
         cum = np.cumsum(probs, axis=-1)
-        draws = rng.random((len(tokens), 1)) * cum[:, -1:]
-        tokens = np.minimum((cum < draws).sum(axis=-1), probs.shape[-1] - 1).astype(np.int32)
-        tokens[done] = eos_id
-        rows.append(tokens)
-        done |= tokens == eos_id
-        if done.all():
-            break
-    rows = np.stack(rows, axis=1) if rows else np.zeros((len(done), 0), np.int32)
-    return _trim(rows.tolist(), eos_id)
+        draws = rng.random((len(probs), 1)) * cum[:, -1:]
+        return np.minimum((cum < draws).sum(axis=-1), probs.shape[-1] - 1)
+
+    return _generate(step, states, start_tokens, eos_id, max_length, choose)
 
 
 def beam_search(

@@ -264,7 +264,8 @@ SERVING_INPUT = {"seq2seq": "text", "language_model": "prompt", "one_to_many": "
 
 
 @pytest.mark.parametrize("kinds", [
-    ("seq2seq",), pytest.param(tuple(k for k in TYPES if k != "seq2seq"), marks=pytest.mark.slow)])
+    pytest.param(("seq2seq",), id="seq2seq"),
+    pytest.param(tuple(k for k in TYPES if k != "seq2seq"), id="other_types", marks=pytest.mark.slow)])
 def test_artifacts_run_in_a_fresh_process_without_kerasrnn(exports, kinds):
     jobs, expected = [], {}
     for kind in kinds:

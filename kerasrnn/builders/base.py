@@ -38,6 +38,7 @@ class Builder:
 
     def __init__(self, recipe):
         self.recipe = recipe
+        self._layers = {}
         self.tokenizers = {
             side: Tokenizer.from_section(recipe["data"][side]) for side in self.SIDES
         }
@@ -166,6 +167,18 @@ class Builder:
     def callbacks(self):
         """Keras callbacks the type needs during `fit` (none by default)."""
         return []
+
+    # Layers are made once and found again by name, so inference graphs reuse
+    # the trained layers of a model built here or loaded from disk.
+    def _layer(self, name, make):
+        if name not in self._layers:
+            self._layers[name] = make()
+        return self._layers[name]
+
+    def use(self, model):
+        """Takes the layers of a trained (or loaded) model for inference."""
+        self._layers = {layer.name: layer for layer in model.layers}
+        return self
 
     def loss(self):
         # Divided by the weight of the real positions, not by every padded one,

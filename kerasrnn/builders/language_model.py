@@ -123,7 +123,6 @@ class LanguageModel(Builder):
 
     def __init__(self, recipe):
         super().__init__(recipe)
-        self._layers = {}
         self.stream = recipe["data"]["lm_mode"] == "stream"
 
     # Data -------------------------------------------------------------------
@@ -178,16 +177,6 @@ class LanguageModel(Builder):
         return [StateReset()] if self.stream else []
 
     # Model ------------------------------------------------------------------
-
-    def _layer(self, name, make):
-        if name not in self._layers:
-            self._layers[name] = make()
-        return self._layers[name]
-
-    def use(self, model):
-        """Takes the layers of a trained (or loaded) model for inference."""
-        self._layers = {layer.name: layer for layer in model.layers}
-        return self
 
     def _embed(self, tokens):
         m = self.recipe["model"]

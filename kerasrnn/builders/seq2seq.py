@@ -22,10 +22,6 @@ from kerasrnn.data.vocab import BOS_ID, EOS_ID
 class Seq2Seq(Builder):
     """Builder for `type: seq2seq`."""
 
-    def __init__(self, recipe):
-        super().__init__(recipe)
-        self._layers = {}
-
     def encode(self, vocabs, strings):
         source = self.ids("source", vocabs, strings["source"][None])[0]
         target = self.ids("target", vocabs, strings["target"][None])[0]
@@ -33,18 +29,6 @@ class Seq2Seq(Builder):
         target_out = tf.concat([target, [EOS_ID]], 0)
         weights = tf.ones_like(target_out, tf.float32)
         return {"source": source, "target_in": target_in}, target_out, weights
-
-    # Layers are made once and found again by name, so the inference graphs
-    # reuse the trained layers of a model built here or loaded from disk.
-    def _layer(self, name, make):
-        if name not in self._layers:
-            self._layers[name] = make()
-        return self._layers[name]
-
-    def use(self, model):
-        """Takes the layers of a trained (or loaded) model for inference."""
-        self._layers = {layer.name: layer for layer in model.layers}
-        return self
 
     def _encoder(self, source):
         m = self.recipe["model"]
