@@ -446,8 +446,8 @@ def _interpreter(blob_or_path):
     from ai_edge_litert.interpreter import Interpreter
 
     # One thread: at batch 1 a call is a few small matrix products, and handing
-    # them to a thread pool costs more than it saves (a `step` ran 5-8x slower
-    # with the default threads on a busy 2-core machine).
+    # them to a thread pool costs more than it saves (a `step` ran several
+    # times slower with the default threads on a busy 2-core machine).
     if isinstance(blob_or_path, (bytes, bytearray)):
         return Interpreter(model_content=bytes(blob_or_path), num_threads=1)
     return Interpreter(model_path=str(blob_or_path), num_threads=1)

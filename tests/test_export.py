@@ -1,7 +1,8 @@
 """`kerasrnn export` for every recipe type: artifacts, parity, op audit, fresh loads.
 
 One tiny fit per type, made once per module from data the tests write, is
-exported in both formats; each test reads those exports.
+exported in both formats; each test reads those exports. The default run
+fits two types (seq2seq and many_to_one); `-m slow` covers the others.
 """
 
 import json
