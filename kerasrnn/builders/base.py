@@ -223,6 +223,27 @@ def float32_model(model):
     return twin
 
 
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class StepLogits(keras.layers.Layer):
+    """`[batch, 1, vocab]` logits of one step -> `[batch, vocab]`, mask dropped.
+
+    A step has a single position, so nothing downstream needs its mask.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, logits):
+        return logits[:, -1]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+
 def state_count(layer):
     """How many state tensors a recurrent layer carries (LSTM 2, GRU 1)."""
     cell = getattr(layer, "cell", layer)

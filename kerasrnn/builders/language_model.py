@@ -19,7 +19,6 @@ differ). At inference the trained layers are rewired as
 """
 
 import math
-import warnings
 
 import keras
 import numpy as np
@@ -27,7 +26,7 @@ import tensorflow as tf
 
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
+from kerasrnn.builders.base import Builder, StepLogits, as_text, float32_model, state_count
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 
@@ -268,10 +267,7 @@ class LanguageModel(Builder):
         x, new_states = self._stack(x, state_inputs)
         logits = self._logits(x)
         if name == "step":
-            with warnings.catch_warnings():
-                # The step's single position needs no mask downstream.
-                warnings.filterwarnings("ignore", message=".*does not support masking.*")
-                logits = keras.layers.Reshape((self.vocab_size,), name="step_logits")(logits)
+            logits = StepLogits(name="step_logits")(logits)
         # Carried unchanged, so decoding can reorder it with the states.
         kept = [keras.layers.Identity(name=f"keep_{i}")(t) for i, t in enumerate(extra)]
         flat_in = [s for layer in state_inputs for s in layer]

@@ -8,14 +8,13 @@ layers wired as `encoder(tokens) -> states` and `step(token, states)`.
 """
 
 import collections
-import warnings
 
 import keras
 import tensorflow as tf
 
 from kerasrnn import decoding, metrics
 from kerasrnn import layers as rnn_layers
-from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
+from kerasrnn.builders.base import Builder, StepLogits, as_text, float32_model, state_count
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 
 
@@ -126,12 +125,7 @@ class Seq2Seq(Builder):
             )
             k += count
         logits, new_states = self._decoder(token, state_inputs)
-        with warnings.catch_warnings():
-            # The step's single position needs no mask downstream.
-            warnings.filterwarnings("ignore", message=".*does not support masking.*")
-            logits = keras.layers.Reshape(
-                (self.vocab_sizes["target"],), name="step_logits"
-            )(logits)
+        logits = StepLogits(name="step_logits")(logits)
         step = keras.Model(
             [token] + [s for layer in state_inputs for s in layer],
             [logits] + [s for layer in new_states for s in layer],
@@ -152,7 +146,9 @@ class Seq2Seq(Builder):
         )
         state_specs = [tf.TensorSpec([None, t.shape[-1]], tf.float32) for t in step_model.inputs[1:]]
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), state_specs])
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.int32), state_specs], autograph=False
+        )
         def step_graph(tokens, states):
             out = step_model([tokens[:, None]] + list(states), training=False)
             return out[0], out[1:]
