@@ -25,6 +25,8 @@ SCRIPT = shutil.which("kerasrnn", path=os.path.dirname(sys.executable)) or "kera
 TINY = [
     "data.max_examples=200",
     "training.epochs=2",
+    "training.learning_rate=0.002",
+    "training.lr_schedule=constant",
     "training.batch_size=32",
     "training.verbose=0",
     "training.deterministic=true",
