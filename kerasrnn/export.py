@@ -48,7 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn import builders, decoding, export_lstm, metrics
-from kerasrnn.builders.base import as_text
+from kerasrnn.builders.base import as_text, float32_model
 from kerasrnn.data.vocab import BOS_ID, EOS_ID, Vocabulary
 from kerasrnn.fileio import write_json
 
@@ -80,17 +80,6 @@ def kind(recipe):
     raise ExportError(f"type {recipe['type']!r}: export is not supported for this type")
 
 
-def _float32(model):
-    """The model with float32 weights and compute (mixed-precision runs too)."""
-    config = json.dumps(keras.saving.serialize_keras_object(model))
-    if "mixed_" not in config:
-        return model
-    config = re.sub(r'"mixed_(float16|bfloat16)"', '"float32"', config)
-    clone = keras.saving.deserialize_keras_object(json.loads(config))
-    clone.set_weights(model.get_weights())
-    return clone
-
-
 def _keras_call(model, inputs):
     return model(inputs, training=False)
 
@@ -102,7 +91,7 @@ def inference_models(builder, model, vocabs):
     (`[tokens, *states] -> [logits, *states]`) or the one_to_many starter
     (condition -> first states).
     """
-    model = _float32(model)
+    model = float32_model(model)
     if kind(builder.recipe) == "logits":
         return (model,)
     encoder, step = builder.inference_models(model, vocabs)
