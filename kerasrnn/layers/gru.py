@@ -1,12 +1,11 @@
 """Gated recurrent unit layer."""
 
 import keras
-from keras import ops
 from keras.src.backend.tensorflow.rnn import gru as cudnn_gru
 
 from kerasrnn.layers import _fused
 from kerasrnn.layers.gru_cell import GRUCell
-from kerasrnn.layers.lstm import check_implementation, try_cudnn
+from kerasrnn.layers.lstm import check_implementation, fused_operands, shared_obstacles, try_cudnn
 from kerasrnn.layers.recurrent_base import RecurrentBase
 
 
@@ -63,31 +62,16 @@ class GRU(RecurrentBase):
         self.implementation = implementation
 
     def _fused_obstacles(self):
-        cell = self.cell
-        checks = {
-            "reset_after=False": not cell.reset_after,
-            "activation is not tanh": cell.activation is not keras.activations.tanh,
-            "recurrent_activation is not sigmoid": (
-                cell.recurrent_activation is not keras.activations.sigmoid
-            ),
-            "recurrent_dropout > 0": cell.recurrent_dropout,
-            "unroll=True": self.unroll,
-            "the backend is not TensorFlow": keras.backend.backend() != "tensorflow",
-        }
-        return [reason for reason, present in checks.items() if present]
+        own = [] if self.cell.reset_after else ["reset_after=False"]
+        return own + shared_obstacles(self)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if self.implementation == "generic" or self._fused_obstacles():
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
         cell = self.cell
-        if training and cell.dropout > 0:
-            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
-        dtype = sequences.dtype
-        kernel = ops.cast(cell.kernel, dtype)
-        recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)
-        bias = ops.cast(cell.bias, dtype) if cell.use_bias else None
+        sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
+            self, sequences, mask, training
+        )
         if mask is None and not self.zero_output_for_mask:
             result = try_cudnn(
                 cudnn_gru,

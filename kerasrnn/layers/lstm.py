@@ -11,6 +11,35 @@ from kerasrnn.layers.recurrent_base import RecurrentBase
 IMPLEMENTATIONS = ("auto", "fused", "generic")
 
 
+def shared_obstacles(layer):
+    """Reasons, common to LSTM and GRU, that rule out the fused path."""
+    cell = layer.cell
+    checks = {
+        "activation is not tanh": cell.activation is not keras.activations.tanh,
+        "recurrent_activation is not sigmoid": (
+            cell.recurrent_activation is not keras.activations.sigmoid
+        ),
+        "recurrent_dropout > 0": cell.recurrent_dropout,
+        "unroll=True": layer.unroll,
+        "the backend is not TensorFlow": keras.backend.backend() != "tensorflow",
+    }
+    return [reason for reason, present in checks.items() if present]
+
+
+def fused_operands(layer, sequences, mask, training):
+    """(sequences with input dropout, mask, kernel, recurrent kernel, bias) for a fused loop."""
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    cell = layer.cell
+    if training and cell.dropout > 0:
+        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
+    dtype = sequences.dtype
+    kernel = ops.cast(cell.kernel, dtype)
+    recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)
+    bias = ops.cast(cell.bias, dtype) if cell.use_bias else None
+    return sequences, mask, kernel, recurrent_kernel, bias
+
+
 def check_implementation(implementation, reasons):
     """Validates `implementation` against why the fused path cannot run."""
     if implementation not in IMPLEMENTATIONS:
@@ -96,28 +125,16 @@ class LSTM(RecurrentBase):
             "peephole=True": cell.peephole,
             "coupled_gates=True": cell.coupled_gates,
             "projection_units is set": cell.projection_units,
-            "activation is not tanh": cell.activation is not keras.activations.tanh,
-            "recurrent_activation is not sigmoid": (
-                cell.recurrent_activation is not keras.activations.sigmoid
-            ),
-            "recurrent_dropout > 0": cell.recurrent_dropout,
-            "unroll=True": self.unroll,
-            "the backend is not TensorFlow": keras.backend.backend() != "tensorflow",
         }
-        return [reason for reason, present in checks.items() if present]
+        return [reason for reason, present in checks.items() if present] + shared_obstacles(self)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if self.implementation == "generic" or self._fused_obstacles():
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
         cell = self.cell
-        if training and cell.dropout > 0:
-            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
-        dtype = sequences.dtype
-        kernel = ops.cast(cell.kernel, dtype)
-        recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)
-        bias = ops.cast(cell.bias, dtype) if cell.use_bias else None
+        sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
+            self, sequences, mask, training
+        )
         if mask is None and not self.zero_output_for_mask:
             result = try_cudnn(
                 cudnn_lstm,
