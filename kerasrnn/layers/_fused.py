@@ -15,6 +15,18 @@ state, as in `keras.layers.RNN`.
 """
 
 import tensorflow as tf
+from tensorflow.python.eager import record
+
+
+def wants_gradient(training):
+    """Whether to run the loop with the hand-written gradient.
+
+    Training always does; otherwise it is whether a gradient tape may be
+    recording, as under `tf.GradientTape()` in a custom loop that calls the
+    layer with the default `training=False`. Without it the gradient would be
+    TensorFlow's autodiff of the forward loop, about 1.3x slower.
+    """
+    return bool(training) or record.could_possibly_record()
 
 
 def _unstack(x):

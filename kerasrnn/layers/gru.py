@@ -90,7 +90,7 @@ class GRU(RecurrentBase):
             if result is not None:
                 self.supports_jit = False
                 return result
-        run = _fused.gru_trainable if training else _fused.gru_forward
+        run = _fused.gru_trainable if _fused.wants_gradient(training) else _fused.gru_forward
         return _fused.run_time_major(
             run, sequences, initial_state, kernel, recurrent_kernel, bias, mask,
             self.go_backwards, self.zero_output_for_mask,

@@ -153,7 +153,7 @@ class LSTM(RecurrentBase):
             if result is not None:
                 self.supports_jit = False
                 return result
-        run = _fused.lstm_trainable if training else _fused.lstm_forward
+        run = _fused.lstm_trainable if _fused.wants_gradient(training) else _fused.lstm_forward
         return _fused.run_time_major(
             run, sequences, initial_state, kernel, recurrent_kernel, bias, mask,
             self.go_backwards, self.zero_output_for_mask,

@@ -153,6 +153,28 @@ def test_fused_path_matches_generic_path(go_backwards, padding):
             np.testing.assert_allclose(got, want, atol=1e-5)
 
 
+@pytest.mark.parametrize("layer_class", ["LSTM", "GRU"])
+def test_fused_gradient_in_a_custom_loop_with_default_training(layer_class):
+    # A custom loop calls the layer under a tape with `training` left out.
+    import kerasrnn.layers
+
+    make = getattr(kerasrnn.layers, layer_class)
+    x = tf.constant(random_inputs((3, 6, 4)))
+    generic, fused = make(3, implementation="generic"), make(3, implementation="fused")
+    generic(x)
+    fused(x)
+    fused.set_weights(generic.get_weights())
+
+    @tf.function
+    def gradients(layer):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(layer(x)))
+        return tape.gradient(loss, layer.trainable_weights)
+
+    for got, want in zip(gradients(fused), gradients(generic)):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 def test_implementation_choice():
     with pytest.raises(ValueError, match="peephole=True"):
         LSTM(3, peephole=True, implementation="fused")
