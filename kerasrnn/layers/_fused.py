@@ -29,10 +29,6 @@ def wants_gradient(training):
     return bool(training) or record.could_possibly_record()
 
 
-def _unstack(x):
-    return tf.TensorArray(x.dtype, size=tf.shape(x)[0], infer_shape=True).unstack(x)
-
-
 def _loop(body, steps, state, reverse=False):
     t0 = steps - 1 if reverse else tf.constant(0)
 
@@ -51,9 +47,15 @@ def _transposed(u):
     return tf.transpose(u)
 
 
-def _previous(seq, first):
-    """The sequence shifted one step later in time, starting with `first`."""
-    return tf.concat([first[None], seq[:-1]], axis=0)
+def _time_major(xw, bias, like):
+    """The flat input projection plus `bias`, as `(timesteps, batch, gates)`.
+
+    The bias is added before the reshape, where the MatMul and BiasAdd fuse
+    into one op on CPU.
+    """
+    if bias is not None:
+        xw = tf.nn.bias_add(xw, bias)
+    return tf.reshape(xw, [-1, tf.shape(like)[0], xw.shape[-1]])
 
 
 def _tas(like, count, steps):
@@ -62,23 +64,34 @@ def _tas(like, count, steps):
     ]
 
 
+def _recurrent_gradient(hs, h0, d_gates):
+    """`sum_t h_{t-1}^T d_gates_t` as two matmuls, without copying `hs` shifted."""
+    units, width = hs.shape[-1], d_gates.shape[-1]
+    later = tf.matmul(
+        tf.reshape(hs[:-1], [-1, units]), tf.reshape(d_gates[1:], [-1, width]), transpose_a=True
+    )
+    return later + tf.matmul(h0, d_gates[0], transpose_a=True)
+
+
 def _lstm_forward(xw, h0, c0, u, mask, record):
-    """The loop; with `record` it also keeps, per step, what the backward loop reads."""
+    """The loop; with `record` it also keeps, per step, what the backward loop reads.
+
+    Steps read `xw[t]` in place: this loop is never differentiated by
+    autodiff when recording, and unstacking `xw` first copies it whole.
+    """
     steps = tf.shape(xw)[0]
-    xw_ta = _unstack(xw)
-    mask_ta = None if mask is None else _unstack(mask)
     # hs, then (recorded) the gates i, f, g, o, tanh(c) and the previous c.
     tas = _tas(h0, 7 if record else 1, steps)
 
     def body(t, h, c, *tas):
-        z = xw_ta.read(t) + tf.matmul(h, u)
+        z = xw[t] + tf.matmul(h, u)
         i, f, g, o = tf.split(z, 4, axis=1)
         i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
         c_new = f * c + i * g
         tc = tf.tanh(c_new)
         h_new = o * tc
-        if mask_ta is not None:
-            m = mask_ta.read(t)
+        if mask is not None:
+            m = mask[t]
             h_new, c_new = tf.where(m, h_new, h), tf.where(m, c_new, c)
         values = (h_new, i, f, g, o, tc, c)[: len(tas)]
         return (h_new, c_new, *(ta.write(t, v) for ta, v in zip(tas, values)))
@@ -88,17 +101,14 @@ def _lstm_forward(xw, h0, c0, u, mask, record):
 
 
 def lstm_forward(xw, h0, c0, u, bias, mask):
-    """Plain LSTM over `xw = x W`: returns all `h`, the last `h` and `c`."""
-    if bias is not None:
-        xw = xw + bias
-    h, c, hs, _ = _lstm_forward(xw, h0, c0, u, mask, record=False)
+    """Plain LSTM over the flat projection `xw = x W`: all `h`, the last `h` and `c`."""
+    h, c, hs, _ = _lstm_forward(_time_major(xw, bias, h0), h0, c0, u, mask, record=False)
     return hs, h, c
 
 
 def lstm_trainable(xw, h0, c0, u, bias, mask):
     """`lstm_forward` with the hand-written gradient."""
-    if bias is not None:
-        xw = xw + bias
+    xw = _time_major(xw, bias, h0)
 
     @tf.custom_gradient
     def run(xw, h0, c0, u):
@@ -112,11 +122,8 @@ def lstm_trainable(xw, h0, c0, u, bias, mask):
     return run(xw, h0, c0, u)
 
 
-def _with_last(d_hs, d_last):
-    """Adds the gradient of the final state to the last step's output gradient."""
-    if d_last is None:
-        return d_hs
-    return d_hs + tf.pad(d_last[None], [[tf.shape(d_hs)[0] - 1, 0], [0, 0], [0, 0]])
+def _zeros_if_none(d, like):
+    return tf.zeros_like(like) if d is None else d
 
 
 def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
@@ -124,17 +131,18 @@ def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
 
     Each step's gate gradients come from the values the forward loop
     recorded, inside the loop: that reads cache-warm tensors instead of
-    sweeping whole sequences several times before and after it.
+    sweeping whole sequences several times before and after it. The
+    gradient of the final `h` starts the loop's carry, which adds it to the
+    last step's output gradient.
     """
     i_ta, f_ta, g_ta, o_ta, tc_ta, c_prev_ta = record
-    d_out_ta = _unstack(_with_last(d_hs, d_h_last))
-    mask_ta = None if mask is None else _unstack(mask)
+    d_hs = _zeros_if_none(d_hs, hs)
     steps = tf.shape(hs)[0]
     u_t = _transposed(u)
 
     def body(t, dh, dc, dz_ta):
         i, f, g, o, tc = i_ta.read(t), f_ta.read(t), g_ta.read(t), o_ta.read(t), tc_ta.read(t)
-        dh = dh + d_out_ta.read(t)
+        dh = dh + d_hs[t]
         dc_step = dc + dh * o * (1 - tc * tc)
         dz = tf.concat(
             [
@@ -146,9 +154,9 @@ def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
             1,
         )
         dc_prev = dc_step * f
-        if mask_ta is not None:
+        if mask is not None:
             # A masked step copies both states: the gradient passes it untouched.
-            m = mask_ta.read(t)
+            m = mask[t]
             dz = tf.where(m, dz, tf.zeros_like(dz))
             dc_prev = tf.where(m, dc_prev, dc)
             dh_prev = tf.matmul(dz, u_t) + tf.where(m, tf.zeros_like(dh), dh)
@@ -156,14 +164,11 @@ def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
             dh_prev = tf.matmul(dz, u_t)
         return dh_prev, dc_prev, dz_ta.write(t, dz)
 
-    dc_last = tf.zeros_like(c0) if d_c_last is None else d_c_last
+    carry = (_zeros_if_none(d_h_last, h0), _zeros_if_none(d_c_last, c0))
     dz_ta = tf.TensorArray(hs.dtype, size=steps)
-    dh0, dc0, dz_ta = _loop(body, steps, (tf.zeros_like(h0), dc_last, dz_ta), reverse=True)
+    dh0, dc0, dz_ta = _loop(body, steps, (*carry, dz_ta), reverse=True)
     dz = dz_ta.stack()
-    units = hs.shape[-1]
-    h_prev = tf.reshape(_previous(hs, h0), [-1, units])
-    du = tf.matmul(h_prev, tf.reshape(dz, [-1, 4 * units]), transpose_a=True)
-    return dz, dh0, dc0, du
+    return dz, dh0, dc0, _recurrent_gradient(hs, h0, dz)
 
 
 def run_time_major(core, sequences, initial_state, kernel, recurrent_kernel, bias,
@@ -171,7 +176,9 @@ def run_time_major(core, sequences, initial_state, kernel, recurrent_kernel, bia
     """Runs a fused `core` on batch-major `sequences` like `keras.layers.RNN`.
 
     Returns `(last_output, outputs, states)` with the outputs in processing
-    order, as `keras.layers.RNN.inner_loop` does.
+    order, as `keras.layers.RNN.inner_loop` does. The last output is read
+    time-major, so a layer that returns only it never transposes the
+    sequence back.
     """
     x = tf.transpose(sequences, [1, 0, 2])
     if mask is not None:
@@ -179,16 +186,13 @@ def run_time_major(core, sequences, initial_state, kernel, recurrent_kernel, bia
     if go_backwards:
         x = tf.reverse(x, [0])
         mask = None if mask is None else tf.reverse(mask, [0])
-    steps, batch = tf.shape(x)[0], tf.shape(x)[1]
     xw = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel)
-    xw = tf.reshape(xw, [steps, batch, kernel.shape[-1]])
     hs, *states = core(xw, *initial_state, recurrent_kernel, bias, mask)
     if mask is not None:
         # Keras repeats the previous output at a masked step, zeros before the first real one.
         shown = mask if zero_output_for_mask else tf.cumsum(tf.cast(mask, tf.int32), 0) > 0
         hs = tf.where(shown, hs, tf.zeros_like(hs))
-    outputs = tf.transpose(hs, [1, 0, 2])
-    return outputs[:, -1], outputs, list(states)
+    return hs[-1], tf.transpose(hs, [1, 0, 2]), list(states)
 
 
 def _gru_split_bias(bias, units):
@@ -205,13 +209,11 @@ def _gru_forward(xw, h0, u, rec_bias, mask, record):
     """The loop; with `record` it also keeps, per step, what the backward loop reads."""
     steps = tf.shape(xw)[0]
     units = h0.shape[-1]
-    xw_ta = _unstack(xw)
-    mask_ta = None if mask is None else _unstack(mask)
     # hs, then (recorded) z, r, the candidate, h_prev - candidate and h U_h + b_rh.
     tas = _tas(h0, 6 if record else 1, steps)
 
     def body(t, h, *tas):
-        x_zr, x_h = tf.split(xw_ta.read(t), [2 * units, units], axis=1)
+        x_zr, x_h = tf.split(xw[t], [2 * units, units], axis=1)
         rec_zr, rec_h = tf.split(tf.matmul(h, u), [2 * units, units], axis=1)
         if rec_bias is not None:
             rec_h = rec_h + rec_bias
@@ -219,8 +221,8 @@ def _gru_forward(xw, h0, u, rec_bias, mask, record):
         candidate = tf.tanh(x_h + r * rec_h)
         gap = h - candidate
         h_new = candidate + z * gap
-        if mask_ta is not None:
-            h_new = tf.where(mask_ta.read(t), h_new, h)
+        if mask is not None:
+            h_new = tf.where(mask[t], h_new, h)
         values = (h_new, z, r, candidate, gap, rec_h)[: len(tas)]
         return (h_new, *(ta.write(t, v) for ta, v in zip(tas, values)))
 
@@ -229,19 +231,16 @@ def _gru_forward(xw, h0, u, rec_bias, mask, record):
 
 
 def gru_forward(xw, h0, u, bias, mask):
-    """Plain GRU (`reset_after=True`) over `xw = x W`: all `h` and the last `h`."""
+    """Plain GRU (`reset_after=True`) over the flat projection `xw = x W`: all `h` and the last `h`."""
     in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
-    if in_bias is not None:
-        xw = xw + in_bias
-    h, hs, _ = _gru_forward(xw, h0, u, rec_bias, mask, record=False)
+    h, hs, _ = _gru_forward(_time_major(xw, in_bias, h0), h0, u, rec_bias, mask, record=False)
     return hs, h
 
 
 def gru_trainable(xw, h0, u, bias, mask):
     """`gru_forward` with the hand-written gradient."""
     in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
-    if in_bias is not None:
-        xw = xw + in_bias
+    xw = _time_major(xw, in_bias, h0)
 
     def forward(xw, h0, u, rec_bias=None):
         h_last, hs, record = _gru_forward(xw, h0, u, rec_bias, mask, record=True)
@@ -261,40 +260,37 @@ def _gru_backward(record, hs, h0, u, d_hs, d_h_last, mask):
     """Gradients w.r.t. the input projection, `h0`, `u` and the recurrent h bias.
 
     As for the LSTM, each step's gate gradients are formed inside the loop
-    from the values the forward loop recorded.
+    from the values the forward loop recorded, and the final `h`'s gradient
+    starts the carry. The loop writes the input side's gradient whole per
+    step, so no sequence-long concatenation follows it.
     """
     z_ta, r_ta, candidate_ta, gap_ta, rec_h_ta = record
-    d_out_ta = _unstack(_with_last(d_hs, d_h_last))
-    mask_ta = None if mask is None else _unstack(mask)
+    d_hs = _zeros_if_none(d_hs, hs)
     steps = tf.shape(hs)[0]
     u_t = _transposed(u)
 
-    def body(t, dh, d_rec_ta, d_xh_ta):
+    def body(t, dh, d_rec_ta, d_xw_ta):
         z, r, candidate = z_ta.read(t), r_ta.read(t), candidate_ta.read(t)
-        dh = dh + d_out_ta.read(t)
+        dh = dh + d_hs[t]
         # d x_h; h U_h + b_rh gets it times r, and r gets it times h U_h + b_rh.
         d_xh = dh * (1 - z) * (1 - candidate * candidate)
         d_rec_h = d_xh * r
-        d_rec = tf.concat(
-            [dh * gap_ta.read(t) * z * (1 - z), d_rec_h * (1 - r) * rec_h_ta.read(t), d_rec_h],
-            1,
-        )
+        d_zr = tf.concat([dh * gap_ta.read(t) * z * (1 - z), d_rec_h * (1 - r) * rec_h_ta.read(t)], 1)
         carry = dh * z
-        if mask_ta is not None:
+        if mask is not None:
             # A masked step copies the state: the gradient passes it untouched.
-            m = mask_ta.read(t)
-            d_rec = tf.where(m, d_rec, tf.zeros_like(d_rec))
+            m = mask[t]
+            d_zr = tf.where(m, d_zr, tf.zeros_like(d_zr))
             d_xh = tf.where(m, d_xh, tf.zeros_like(d_xh))
+            d_rec_h = tf.where(m, d_rec_h, tf.zeros_like(d_rec_h))
             carry = tf.where(m, carry, dh)
+        d_rec = tf.concat([d_zr, d_rec_h], 1)
         dh_prev = carry + tf.matmul(d_rec, u_t)
-        return dh_prev, d_rec_ta.write(t, d_rec), d_xh_ta.write(t, d_xh)
+        return dh_prev, d_rec_ta.write(t, d_rec), d_xw_ta.write(t, tf.concat([d_zr, d_xh], 1))
 
     tas = [tf.TensorArray(hs.dtype, size=steps) for _ in range(2)]
-    dh0, d_rec_ta, d_xh_ta = _loop(body, steps, (tf.zeros_like(h0), *tas), reverse=True)
+    dh0, d_rec_ta, d_xw_ta = _loop(body, steps, (_zeros_if_none(d_h_last, h0), *tas), reverse=True)
     d_rec = d_rec_ta.stack()
     units = hs.shape[-1]
-    d_xw = tf.concat([d_rec[..., : 2 * units], d_xh_ta.stack()], -1)
-    h_prev = tf.reshape(_previous(hs, h0), [-1, units])
-    du = tf.matmul(h_prev, tf.reshape(d_rec, [-1, 3 * units]), transpose_a=True)
-    d_rec_bias = tf.reduce_sum(d_rec[..., 2 * units :], [0, 1])
-    return d_xw, dh0, du, d_rec_bias
+    d_rec_bias = tf.reduce_sum(d_rec, [0, 1])[2 * units:]
+    return d_xw_ta.stack(), dh0, _recurrent_gradient(hs, h0, d_rec), d_rec_bias
