@@ -235,7 +235,18 @@ SCHEMA = {
             "pass 200 MB. Needs split_by: key.",
             nullable=True,
         ),
-        "source": _tokenizer_section("char", "input"),
+        "source": {
+            **_tokenizer_section("char", "input"),
+            "factors": Field(
+                (int,),
+                0,
+                "Features joined to each word token by U+FFE8 (word\uffe8POS), "
+                "as a list `columns.source` reads them; a tagger embeds each "
+                "beside the word. Needs tokenizer word or pretokenized.",
+                min=0,
+                max=4,
+            ),
+        },
         "target": _tokenizer_section("label", "output"),
     },
     "model": {
@@ -573,6 +584,18 @@ def _check_data(recipe, errors):
                 f"data{_SEP}dataset: unknown dataset {data['dataset']!r}"
                 f"{_suggest(data['dataset'], names)}; known: {', '.join(names)}"
             )
+    source = data["source"]
+    if source["factors"] and source["tokenizer"] not in ("word", "pretokenized"):
+        errors.append(
+            f"data{_SEP}source{_SEP}factors: needs tokenizer word or pretokenized, "
+            f"not {source['tokenizer']!r}"
+        )
+    columns = (data["columns"] or {}).get("source")
+    if isinstance(columns, list) and len(columns) - 1 != source["factors"]:
+        errors.append(
+            f"data{_SEP}source{_SEP}factors: columns.source reads {len(columns)} columns, "
+            f"so factors must be {len(columns) - 1}, not {source['factors']}"
+        )
     for fmt in recipe["export"]["formats"] or []:
         if fmt not in ("savedmodel", "tflite"):
             errors.append(

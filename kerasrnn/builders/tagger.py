@@ -1,7 +1,8 @@
 """Aligned tagging (many_to_many): one tag per token (chunking, POS, BIO NER).
 
 Tokens are embedded (padding masked), optionally joined by an embedding of
-their spelling, run through the recipe's (bi)directional recurrent stack, and
+their spelling and of their features (`data.source.factors`: a POS tag joined
+to each word as `word\uffe8POS`, say), run through the recipe's (bi)directional recurrent stack, and
 a dense layer gives a softmax over the tags at every step. The tag vocabulary
 keeps <pad> at id 0; padded steps, and tags the training data never had, are
 kept out of the loss and the metrics. Evaluation tags whole sentences, never
@@ -18,6 +19,7 @@ from kerasrnn.builders.base import Builder, as_text
 from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
+from kerasrnn.data.examples import FACTOR_SEPARATOR
 from kerasrnn.data.tokenizers import Tokenizer
 from kerasrnn.data.vocab import Vocabulary, count_tokens
 
@@ -26,6 +28,7 @@ from kerasrnn.data.vocab import Vocabulary, count_tokens
 SHAPES = 7
 SHAPE_DIM = 8
 SUFFIX = 3
+FACTOR_DIM = 16
 
 
 def spelling(tokens):
@@ -75,8 +78,10 @@ class Tagger(Builder):
             )
         # The spelling is read before any lower-casing of the source.
         self.raw = Tokenizer(
-            section["tokenizer"], normalize=section["normalize"], max_length=section["max_length"]
+            section["tokenizer"], normalize=section["normalize"], max_length=section["max_length"],
+            factors=section["factors"],
         )
+        self.factors = section["factors"]
 
     def specials(self, side):
         return 1 if side == "target" else super().specials(side)
@@ -93,6 +98,11 @@ class Tagger(Builder):
                 suffix = _ragged(spelling, tokens)[1]
                 suffixes.extend([s.decode("utf-8") for s in row] for row in suffix.to_list())
             vocabs["suffix"] = Vocabulary.build(count_tokens(suffixes), min_freq=2)
+        tokens = [t.split(FACTOR_SEPARATOR) for text in self._check_factors(examples)
+                  for t in text.split()] if self.factors else []
+        for k in range(self.factors):
+            values = [parts[k + 1] for parts in tokens]
+            vocabs[f"factor_{k + 1}"] = Vocabulary.build(count_tokens([values]))
         return vocabs
 
     # Data -------------------------------------------------------------------
@@ -105,6 +115,8 @@ class Tagger(Builder):
             shape, suffix = _ragged(spelling, cut(self.raw))
             inputs["shape"] = shape
             inputs["suffix"] = vocabs["suffix"].lookup(suffix)
+        for k, values in enumerate(self.raw.factor_values(strings, truncate), 1):
+            inputs[f"factor_{k}"] = vocabs[f"factor_{k}"].lookup(values)
         return inputs
 
     def encode(self, vocabs, strings):
@@ -114,9 +126,23 @@ class Tagger(Builder):
         # Unknown tags (-1) go to <pad> with weight 0, like padding.
         return inputs, tf.maximum(tags, 0), tf.cast(tags > 0, tf.float32)
 
+    def _check_factors(self, examples):
+        """The examples' source texts, each token checked to carry `factors` features."""
+        texts = [as_text(ex.source) for ex in examples]
+        for i, text in enumerate(texts):
+            bad = [w for w in text.split() if w.count(FACTOR_SEPARATOR) != self.factors]
+            if bad:
+                raise DataError(
+                    f"example {i + 1}: token {bad[0]!r} has {bad[0].count(FACTOR_SEPARATOR) + 1} "
+                    f"part(s) but data.source.factors: {self.factors} needs the word and "
+                    f"{self.factors} feature(s), joined by U+FFE8"
+                )
+        return texts
+
     def gold(self, examples):
         """Each example's source tokens and tags, checked to align one to one."""
-        sources = self.tokenizers["source"].split_py([as_text(ex.source) for ex in examples])
+        texts = self._check_factors(examples)
+        sources = self.tokenizers["source"].split_py(texts)
         tags = self.tokenizers["target"].split_py([as_text(ex.target) for ex in examples])
         for i, (s, t) in enumerate(zip(sources, tags)):
             if len(s) != len(t):
@@ -149,6 +175,15 @@ class Tagger(Builder):
                 name="suffix_embedding",
             )(inputs["suffix"])
             x = keras.layers.Concatenate(name="token_features")([x, shape, suffix])
+        features = []
+        for k in range(1, self.factors + 1):
+            name = f"factor_{k}"
+            inputs[name] = keras.Input((None,), dtype="int32", name=name)
+            features.append(keras.layers.Embedding(
+                len(vocabs[name]), FACTOR_DIM, mask_zero=True, name=f"{name}_embedding"
+            )(inputs[name]))
+        if features:
+            x = keras.layers.Concatenate(name="factor_features")([x, *features])
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x)
         logits = keras.layers.Dense(len(vocabs["target"]), name="tags")(x)

@@ -2,6 +2,9 @@
 
 import dataclasses
 
+# Joins a word and its features (factors) into one token: "Confidence\uffe8NN".
+FACTOR_SEPARATOR = "\uffe8"
+
 
 @dataclasses.dataclass(frozen=True)
 class Example:

@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Iterator
 
 from kerasrnn.data.errors import DataError
-from kerasrnn.data.examples import Example
+from kerasrnn.data.examples import FACTOR_SEPARATOR, Example
 
 FORMATS = ("text", "tsv", "csv", "jsonl", "label_sentence", "conll", "parallel", "folder", "cmudict")
 
@@ -189,6 +189,10 @@ def _parse_columns(fmt, columns, header):
         raise DataError(f"columns must be a mapping with 'source' and optional 'target' and 'key', got {columns!r}")
     for side, value in columns.items():
         if value is None and side != "source":
+            continue
+        if side == "source" and isinstance(value, list) and fmt != "jsonl":
+            if not value or any(isinstance(v, bool) or not isinstance(v, (int, str)) for v in value):
+                raise DataError(f"columns.source must be column indexes or header names, got {value!r}")
             continue
         if fmt == "jsonl":
             if not isinstance(value, str):
@@ -407,11 +411,19 @@ def _pick(row, columns, names=None):
                 raise _BadLine(f"no field {column!r}")
             values[side] = _field(row[column], side)
             continue
-        index = names.index(column) if isinstance(column, str) else column
-        if not -len(row) <= index < len(row):
-            raise _BadLine(f"no column {column} for the {side}: the line has {len(row)} columns")
-        values[side] = _field(row[index], side)
+        if isinstance(column, list):
+            # A word and its features, one token: "Confidence\uffe8NN".
+            values[side] = FACTOR_SEPARATOR.join(_column(row, c, side, names) for c in column)
+            continue
+        values[side] = _column(row, column, side, names)
     return Example(**values)
+
+
+def _column(row, column, side, names):
+    index = names.index(column) if isinstance(column, str) else column
+    if not -len(row) <= index < len(row):
+        raise _BadLine(f"no column {column} for the {side}: the line has {len(row)} columns")
+    return _field(row[index], side)
 
 
 def _resolve_header(spec, number, header, columns):

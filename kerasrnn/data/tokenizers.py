@@ -7,7 +7,10 @@ and serves raw strings in an exported SavedModel.
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from kerasrnn.data.examples import FACTOR_SEPARATOR
+
 KINDS = ("char", "word", "script", "subword", "pretokenized", "label")
+
 # White space beyond ASCII: separators (Zs, Zl, Zp) and U+0085 (next line).
 _WIDE_SPACE = r"[\p{Z}\x{85}]"
 
@@ -31,15 +34,20 @@ class Tokenizer:
         lowercase: fold case (Unicode-aware) first.
         normalize: apply NFKC normalization first.
         max_length: keep at most this many tokens.
+        factors: features joined to each word by `FACTOR_SEPARATOR`
+            (`word` and `pretokenized` only): tokens are the words alone,
+            and `factors` gives the features.
     """
 
-    def __init__(self, kind="char", lowercase=False, normalize=False, max_length=None):
+    def __init__(self, kind="char", lowercase=False, normalize=False, max_length=None,
+                 factors=0):
         if kind not in KINDS:
             raise ValueError(f"Tokenizer kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
         self.lowercase = lowercase
         self.normalize = normalize
         self.max_length = max_length
+        self.factors = factors
         self.vocabulary = None
         self.wordpiece = None
         self._graphs = {}
@@ -52,6 +60,7 @@ class Tokenizer:
             lowercase=section["lowercase"],
             normalize=section["normalize"],
             max_length=section["max_length"],
+            factors=section.get("factors", 0),
         )
 
     def _prepare(self, strings):
@@ -83,7 +92,22 @@ class Tokenizer:
         also splits on.
         """
         strings = _ascii_spaces(self._prepare(tf.convert_to_tensor(strings, tf.string)))
-        return tf_text.WhitespaceTokenizer().tokenize(strings)
+        words = tf_text.WhitespaceTokenizer().tokenize(strings)
+        return self._parts(words)[0] if self.factors else words
+
+    def _parts(self, words):
+        """Ragged `word<sep>f1<sep>f2` tokens -> [words, f1, f2, ...]; a missing part is ""."""
+        parts = tf.strings.split(words.flat_values, FACTOR_SEPARATOR).to_tensor("")
+        parts = tf.pad(parts, [[0, 0], [0, tf.maximum(0, self.factors + 1 - tf.shape(parts)[1])]])
+        return [words.with_flat_values(parts[:, k]) for k in range(self.factors + 1)]
+
+    def factor_values(self, strings, truncate=True):
+        """A 1-D string tensor -> one ragged tensor per factor, aligned with `tokenize`."""
+        strings = _ascii_spaces(tf.convert_to_tensor(strings, tf.string))
+        factors = self._parts(tf_text.WhitespaceTokenizer().tokenize(strings))[1:]
+        if truncate and self.max_length:
+            factors = [f[:, : self.max_length] for f in factors]
+        return factors
 
     def split(self, strings):
         """A 1-D string tensor -> a ragged [batch, None] tensor of tokens."""

@@ -164,3 +164,61 @@ def test_spelling_features_need_word_tokens(tmp_path):
     )
     with pytest.raises(config.RecipeError, match="spelling_features: needs word tokens"):
         builders.get(recipe)
+
+
+def write_factored_conll(path, n, seed, broken=False):
+    """word, feature, tag: the tag follows the feature alone, never the word."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for i in range(n):
+            for _ in range(rng.randint(3, 7)):
+                feature = rng.choice(["A", "B"])
+                word = rng.choice(["dog", "cat", "car"])
+                if broken and i == n - 1:
+                    f.write(f"{word} {'B-X' if feature == 'A' else 'O'}\n")
+                    continue
+                f.write(f"{word} {feature} {'B-X' if feature == 'A' else 'O'}\n")
+            f.write("\n")
+
+
+def factored_recipe(folder, **source):
+    recipe = folder / "factored.yaml"
+    recipe.write_text(
+        "name: factored\ntype: many_to_many\n"
+        f"data: {{train: {folder / 'train.conll'}, format: conll, "
+        "columns: {source: [0, 1], target: 2}, valid_split: 0.1, "
+        f"source: {json.dumps({'tokenizer': 'pretokenized', 'factors': 1, **source})}, "
+        "target: {tokenizer: pretokenized}}\n"
+        "model: {units: 8, embedding_dim: 8}\n"
+        "training: {epochs: 4, batch_size: 16, learning_rate: 0.02, verbose: 0,"
+        " tensorboard: false}\n"
+    )
+    return recipe
+
+
+def test_token_features_from_a_second_column_are_learned(tmp_path):
+    write_factored_conll(tmp_path / "train.conll", 200, 0)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["fit", str(factored_recipe(tmp_path)), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "vocab.factor_1.json").exists()
+    sep = "\uffe8"
+    text = f"dog{sep}A dog{sep}B cat{sep}B car{sep}A"
+    result = CliRunner().invoke(cli, ["predict", str(out), text, "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert row["tokens"] == ["dog", "dog", "cat", "car"]
+    assert row["tags"] == ["B-X", "O", "O", "B-X"]
+
+
+def test_token_features_are_checked(tmp_path):
+    write_factored_conll(tmp_path / "train.conll", 20, 0, broken=True)
+    result = CliRunner().invoke(cli, ["fit", str(factored_recipe(tmp_path)), "--output", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert "train.conll:" in result.output and "no column 2 for the target" in result.output
+    result = CliRunner().invoke(cli, ["validate", str(factored_recipe(tmp_path, tokenizer="char"))])
+    assert result.exit_code == 2
+    assert "data -> source -> factors: needs tokenizer word or pretokenized" in result.output
+    result = CliRunner().invoke(cli, ["validate", str(factored_recipe(tmp_path, factors=2))])
+    assert result.exit_code == 2
+    assert "columns.source reads 2 columns, so factors must be 1" in result.output
