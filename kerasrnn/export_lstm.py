@@ -6,7 +6,9 @@ recurrent layer replaced by one of three forms:
 - a plain LSTM (or one direction of a bidirectional one) becomes a call of
   a `tf.function` shaped like the Keras 2 `standard_lstm`, which the TFLite
   converter fuses into one `UNIDIRECTIONAL_SEQUENCE_LSTM` op;
-- a layer over a single time step (a decoder's `step`) runs its cell once;
+- a layer over a single time step (a decoder's `step`) runs its cell once
+  (a plain LSTM gate by gate, reading the same weight slices as the fused
+  op, so a model with both signatures stores its weights once);
 - any other layer runs its cell in a `tf.while_loop` with no tensor lists,
   which converts to the builtin `WHILE` op.
 
@@ -78,11 +80,29 @@ def _fused_lstm_function(batch, features, units, go_backwards):
     return lstm
 
 
+def _gates(x, h, kernel, recurrent_kernel, bias, which):
+    """Pre-activations of the gates `which` (0 i, 1 f, 2 c, 3 o) at every step.
+
+    Gate by gate, with each gate's own slice of the weights: the slices are
+    the constants the fused op holds, so the flatbuffer keeps one copy of
+    the weights rather than the fused op's and a whole-kernel one.
+    """
+    units = recurrent_kernel.shape[0]
+    parts = []
+    for k in which:
+        cut = slice(k * units, (k + 1) * units)
+        parts.append(
+            tf.einsum("btf,fg->btg", x, kernel[:, cut])
+            + tf.einsum("btu,ug->btg", h, recurrent_kernel[:, cut])
+            + bias[cut]
+        )
+    return parts
+
+
 def _final_cell_state(x, sequence, h0, c0, kernel, recurrent_kernel, bias):
     """The last cell state of an LSTM, from its inputs and output sequence."""
     h_prev = tf.concat([h0[:, None], sequence[:, :-1]], axis=1)
-    z = tf.einsum("btf,fg->btg", x, kernel) + tf.einsum("btu,ug->btg", h_prev, recurrent_kernel) + bias
-    i, f, g, _ = tf.split(z, 4, axis=-1)
+    i, f, g = _gates(x, h_prev, kernel, recurrent_kernel, bias, (0, 1, 2))
     log_f = tf.math.log(tf.sigmoid(f))
     after = tf.math.cumsum(log_f, axis=1, exclusive=True, reverse=True)
     c = tf.reduce_sum(tf.exp(after) * tf.sigmoid(i) * tf.tanh(g), axis=1)
@@ -114,6 +134,13 @@ def _fused_lstm(layer, x, states):
 
 
 def _cell_once(layer, x, states):
+    if is_plain_lstm(layer):
+        # The weights as the fused op slices them, shared with `encode`.
+        h0, c0 = states
+        i, f, g, o = _gates(x, h0[:, None], *_weights(layer), (0, 1, 2, 3))
+        c = tf.sigmoid(f) * c0[:, None] + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        return h, [h[:, 0], c[:, 0]]
     out, new_states = layer.cell(x[:, 0], states, training=False)
     return out[:, None], tf.nest.flatten(new_states)
 

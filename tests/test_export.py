@@ -42,8 +42,14 @@ EXPORT_ARGS = {
 }
 
 
+# Dynamic-range quantization leaves tensors under 1,024 values in float, and
+# the LSTM weights travel as per-gate slices (units x units): at 40 units
+# they are large enough to be quantized.
+QUANTIZED_UNITS = 40
+
+
 def _g2p(tmp):
-    overrides = ["data.max_examples=150", "model.cell=lstm", "model.units=16",
+    overrides = ["data.max_examples=150", "model.cell=lstm", f"model.units={QUANTIZED_UNITS}",
                  "model.embedding_dim=8", "model.dropout=0.0", "decoding.max_length=12"]
     recipe = config.load_recipe(str(RECIPES / "g2p_cmudict.yaml"), overrides)
     return {**recipe, "training": {**recipe["training"], **TINY}}
@@ -55,7 +61,7 @@ def _lm(tmp):
     (tmp / "lm.txt").write_text("".join(f"{w} {w.upper()}.\n" for w in words))
     return {"name": "tiny_lm", "type": "language_model",
             "data": {"train": str(tmp / "lm.txt"), "test_split": 0.1, "source": {"tokenizer": "char"}},
-            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8},
+            "model": {"cell": "lstm", "units": QUANTIZED_UNITS, "embedding_dim": 8},
             "decoding": {"max_length": 12}}
 
 
@@ -170,6 +176,15 @@ def test_every_type_exports_both_formats(exports, kind):
         assert {"encode", "step"} <= set(meta["signatures"]["savedmodel"])
         assert len(meta["state_names"]) == len(meta["state_sizes"]) > 0
     assert "tflite/none" in output and "Exported to" in output
+
+
+def test_float_tflite_stores_the_weights_once(exports):
+    # encode's fused LSTM ops and step's per-step cells read the same weight
+    # slices; the flatbuffer holds them once (plus a little structure).
+    run, folder, _ = exports("seq2seq")
+    parameters = json.loads((run / "metrics.json").read_text())["parameters"]
+    size = os.path.getsize(folder / "model.tflite")
+    assert 4 * parameters < size < 4 * parameters * 1.25
 
 
 @pytest.mark.parametrize("kind", matrix("seq2seq", "many_to_one"))
