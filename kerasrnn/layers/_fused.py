@@ -1,13 +1,16 @@
 """Fused loops of the plain LSTM and GRU for the TensorFlow backend.
 
 Both loops take the input projection of every step as one matmul before the
-loop. Their gradient is written by hand: when training, the forward loop
-records each step's gate values (TensorArray writes, which copy nothing), the
+loop. Their gradient is written by hand: wherever a gradient may be taken
+(`wants_gradient`), the forward loop records each step's gate values
+(TensorArray writes, which copy nothing), the
 backward loop forms each step's gate gradients from them next to its one
 recurrent matmul, and the weight gradients are one matmul over all steps after
 it. On CPU the recurrent matmuls dominate; what else costs is whole-sequence
 copies (concatenating, stacking, splitting `(timesteps, batch, k * units)`
-tensors), so the loops avoid them.
+tensors), so the loops avoid them: steps read the projection in place
+(`xw[t]`), which is cheap here because no autodiff runs through these loops
+(it would make autodiff's backward pass quadratic in the sequence length).
 
 Tensors inside are time-major: `(timesteps, batch, features)`. `mask` is
 `None` or a boolean `(timesteps, batch, 1)` tensor; a masked step keeps the
