@@ -327,3 +327,25 @@ def test_lstm_lowering_matches_keras_both_directions():
         got = export.export_lstm.lite_call(model, tf.constant(x))
         for a, b in zip(expected, got):
             np.testing.assert_allclose(a, b.numpy(), atol=1e-5)
+
+
+def test_a_mixed_precision_run_exports_float32_signatures(tmp_path):
+    recipe = _lm(tmp_path)
+    recipe = config.resolve({**recipe, "training": {**TINY, "precision": "mixed_float16"}})
+    try:
+        training.fit(recipe, str(tmp_path / "run"), echo=lambda _: None)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    result = CliRunner().invoke(cli, ["export", str(tmp_path / "run"), "--format", "all",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / recipe["name"]
+    step = tf.saved_model.load(str(folder / "1")).signatures["step"]
+    assert {t.dtype for t in step.structured_outputs.values()} == {tf.float32}
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(folder / "model.tflite")).get_signature_runner("step")
+    details = [*runner.get_input_details().values(), *runner.get_output_details().values()]
+    assert {d["dtype"] for d in details} == {np.int32, np.float32}
+    parity = json.loads((folder / "report.json").read_text())["artifacts"]["tflite/none"]["parity"]
+    assert parity["examples"] > 0 and parity["logits_max_abs_diff"] < 1e-4
