@@ -47,7 +47,7 @@ FORMATS = (
     "folder",
     "cmudict",
 )
-TOKENIZERS = ("char", "word", "script", "subword", "pretokenized", "label")
+TOKENIZERS = ("char", "word", "script", "subword", "pretokenized", "label", "vector")
 
 
 class RecipeError(Exception):
@@ -81,7 +81,8 @@ def _tokenizer_section(tokenizer, help_side):
             tokenizer,
             f"How {help_side} text becomes tokens: characters, words split on "
             "white space, words split by Unicode script, WordPiece subwords, "
-            "space-separated tokens kept as they are, or one label.",
+            "space-separated tokens kept as they are, one label, or (one_to_one "
+            "inputs) a fixed-length vector of numbers separated by spaces or commas.",
             choices=TOKENIZERS,
         ),
         "lowercase": Field((bool,), False, "Lower-case before tokenizing."),
@@ -584,6 +585,11 @@ def _check_data(recipe, errors):
                 f"data{_SEP}dataset: unknown dataset {data['dataset']!r}"
                 f"{_suggest(data['dataset'], names)}; known: {', '.join(names)}"
             )
+    for side in ("source", "target"):
+        if data[side]["tokenizer"] == "vector" and (side, recipe["type"]) != ("source", "one_to_one"):
+            errors.append(
+                f"data{_SEP}{side}{_SEP}tokenizer: vector is for the input of one_to_one only"
+            )
     source = data["source"]
     if source["factors"] and source["tokenizer"] not in ("word", "pretokenized"):
         errors.append(
@@ -591,7 +597,9 @@ def _check_data(recipe, errors):
             f"not {source['tokenizer']!r}"
         )
     columns = (data["columns"] or {}).get("source")
-    if isinstance(columns, list) and len(columns) - 1 != source["factors"]:
+    # Several columns are a word and its features, or (vector) the numbers of one input.
+    joined = isinstance(columns, list) and source["tokenizer"] != "vector"
+    if joined and len(columns) - 1 != source["factors"]:
         errors.append(
             f"data{_SEP}source{_SEP}factors: columns.source reads {len(columns)} columns, "
             f"so factors must be {len(columns) - 1}, not {source['factors']}"

@@ -159,13 +159,14 @@ def _functions(recipe, models, batch, lite):
         }
     (model,) = models
     names = _input_names(model)
-    length = 1 if recipe["type"] == "one_to_one" else None
 
     def logits(*inputs):
         out = call(model, list(inputs) if lite else dict(zip(names, inputs)))
         return {"logits": tf.cast(out, tf.float32)}
 
-    return {"logits": (logits, [tf.TensorSpec([batch, length], tf.int32, n) for n in names])}
+    # Token ids (batch, length) or (batch, 1); a one_to_one vector (batch, width).
+    specs = [tf.TensorSpec([batch, *t.shape[1:]], t.dtype, n) for t, n in zip(model.inputs, names)]
+    return {"logits": (logits, specs)}
 
 
 # SavedModel -------------------------------------------------------------------
@@ -601,7 +602,8 @@ class Runner:
         lists = {k: [r or [0] for r in v.to_list()] for k, v in ragged.items()}
         out = [None] * len(texts)
         for _, index in _groups([len(r) for r in lists["source"]]):
-            inputs = {k: np.asarray([rows[i] for i in index], np.int32) for k, rows in lists.items()}
+            inputs = {k: np.asarray([rows[i] for i in index], ragged[k].dtype.as_numpy_dtype)
+                      for k, rows in lists.items()}
             for i, row in zip(index, self.backend.run("logits", inputs)["logits"]):
                 out[i] = row
         return out

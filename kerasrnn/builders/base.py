@@ -57,12 +57,14 @@ class Builder:
         `max_length` report how many examples it truncates (`self.truncated`).
         """
         tokenizers = self.tokenizers
-        counts = {side: collections.Counter() for side in self.SIDES}
-        self.truncated = {side: 0 for side in self.SIDES if tokenizers[side].max_length}
+        # Numbers (vector inputs) have no vocabulary.
+        sides = [side for side in self.SIDES if tokenizers[side].kind != "vector"]
+        counts = {side: collections.Counter() for side in sides}
+        self.truncated = {side: 0 for side in sides if tokenizers[side].max_length}
         total = 0
         for chunk in pipeline.chunks(examples):
             total += len(chunk)
-            for side in self.SIDES:
+            for side in sides:
                 texts = [as_text(getattr(ex, side)) for ex in chunk]
                 if tokenizers[side].kind == "subword":
                     counts[side].update(w for words in tokenizers[side].words_py(texts) for w in words)
@@ -72,7 +74,7 @@ class Builder:
                 if side in self.truncated:
                     self.truncated[side] += sum(len(row) > tokenizers[side].max_length for row in rows)
         vocabs = {}
-        for side in self.SIDES:
+        for side in sides:
             section = self.recipe["data"][side]
             if tokenizers[side].kind == "subword":
                 size = section["max_vocab"] or subword.DEFAULT_SIZE

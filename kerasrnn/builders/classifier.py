@@ -9,6 +9,8 @@ softmax over the label vocabulary, or one number for `head: regression`.
 code), looked up in an embedding and passed through one recurrent step.
 """
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -19,6 +21,7 @@ from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text, float32_model
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
+from kerasrnn.data.vocab import Vocabulary
 
 TOP = 3  # labels listed with their probabilities by `predict`
 
@@ -247,31 +250,83 @@ class ManyToOne(Builder):
 class OneToOne(ManyToOne):
     """Builder for `type: one_to_one`: one item in, one label out, T = 1.
 
-    The whole source text is one item (the `label` tokenizer); items the
-    training data never had map to <unk>.
+    The item is the whole source text as one token (the `label` tokenizer;
+    items the training data never had map to <unk>), or a fixed-length
+    vector of numbers (the `vector` tokenizer), which the recurrent stack
+    reads as its single step. A vector input's "vocabulary" names its
+    features, `x1` to `xD`, so the run records the width it reads.
     """
 
     def __init__(self, recipe):
         kind = recipe["data"]["source"]["tokenizer"]
-        if kind != "label":
+        if kind not in ("label", "vector"):
             raise RecipeError(
                 [
                     "data -> source -> tokenizer: one_to_one reads each input as one "
-                    f"item; use `label`, not {kind!r}"
+                    f"item or one vector; use `label` or `vector`, not {kind!r}"
                 ]
             )
         super().__init__(recipe)
+        self.vector = kind == "vector"
 
     def specials(self, side):
         return 4 if side == "source" else super().specials(side)
 
+    def fit_vocabs(self, examples, echo=print):
+        vocabs = super().fit_vocabs(examples, echo=echo)
+        if self.vector:
+            texts = [as_text(ex.source) for ex in examples]
+            width = self._check_vectors(texts, None, "example")
+            vocabs["source"] = Vocabulary([f"x{i + 1}" for i in range(width)], specials=0)
+        return vocabs
+
+    def _check_vectors(self, texts, width, what):
+        """The vectors' common width; a row that is not `width` numbers is a DataError."""
+        for i, row in enumerate(self.tokenizers["source"].split_py(texts)):
+            try:
+                values = [float(v) for v in row]
+            except ValueError:
+                bad = next(v for v in row if not _is_number(v))
+                raise DataError(f"{what} {i + 1}: {bad!r} is not a number ({texts[i][:40]!r})") from None
+            if not values or not all(math.isfinite(v) for v in values):
+                raise DataError(f"{what} {i + 1}: needs finite numbers, got {texts[i][:40]!r}")
+            width = width or len(values)
+            if len(values) != width:
+                raise DataError(
+                    f"{what} {i + 1}: {len(values)} numbers where the vectors have {width}"
+                )
+        return width
+
+    def inputs(self, vocabs, strings):
+        if not self.vector:
+            return super().inputs(vocabs, strings)
+        numbers = tf.strings.to_number(self.tokenizers["source"].split(strings), tf.float32)
+        return {"source": numbers}
+
+    def outputs(self, model, vocabs, texts):
+        if self.vector:
+            self._check_vectors(texts, len(vocabs["source"]), "input")
+        return super().outputs(model, vocabs, texts)
+
     def build(self, vocabs):
         m = self.recipe["model"]
-        source = keras.Input((1,), dtype="int32", name="source")
-        x = keras.layers.Embedding(
-            len(vocabs["source"]), m["embedding_dim"], name="source_embedding"
-        )(source)
+        if self.vector:
+            source = keras.Input((len(vocabs["source"]),), dtype="float32", name="source")
+            x = keras.layers.Reshape((1, len(vocabs["source"])), name="one_step")(source)
+        else:
+            source = keras.Input((1,), dtype="int32", name="source")
+            x = keras.layers.Embedding(
+                len(vocabs["source"]), m["embedding_dim"], name="source_embedding"
+            )(source)
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x, final_only=True)
         head = keras.layers.Dense(self.outputs_size(vocabs), name="head")(x)
         return keras.Model({"source": source}, head, name="one_to_one")
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

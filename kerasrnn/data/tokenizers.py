@@ -9,7 +9,7 @@ import tensorflow_text as tf_text
 
 from kerasrnn.data.examples import FACTOR_SEPARATOR
 
-KINDS = ("char", "word", "script", "subword", "pretokenized", "label")
+KINDS = ("char", "word", "script", "subword", "pretokenized", "label", "vector")
 
 # White space beyond ASCII: separators (Zs, Zl, Zp) and U+0085 (next line).
 _WIDE_SPACE = r"[\p{Z}\x{85}]"
@@ -122,6 +122,10 @@ class Tokenizer:
             return tf.strings.unicode_split(strings, "UTF-8", errors="replace")
         if self.kind == "script":
             return tf_text.UnicodeScriptTokenizer().tokenize(_ascii_spaces(strings))
+        if self.kind == "vector":
+            # Commas, white space, or the separator of several columns read as one.
+            spaced = tf.strings.regex_replace(strings, rf"[,\s{FACTOR_SEPARATOR}]+", " ")
+            return tf.strings.split(tf.strings.strip(spaced))
         return tf.RaggedTensor.from_tensor(tf.expand_dims(strings, -1))
 
     def tokenize(self, strings):

@@ -193,3 +193,53 @@ def test_unseen_labels_are_counted_as_errors(colour_run):
     scores = run.builder.evaluate(run.model, run.vocabs, examples)
     assert scores["unseen_labels"] == 1
     assert scores["accuracy"] <= 0.5  # "purple" cannot be predicted
+
+
+BLOBS = {"north": (0.0, 3.0), "east": (3.0, 0.0), "south": (0.0, -3.0)}
+
+
+def test_one_to_one_reads_a_vector_of_numbers(tmp_path):
+    rng = random.Random(0)
+    with open(tmp_path / "points.csv", "w") as f:
+        for _ in range(300):
+            label = rng.choice(sorted(BLOBS))
+            x, y = (c + rng.gauss(0, 0.5) for c in BLOBS[label])
+            f.write(f"{x:.3f},{y:.3f},{label}\n")
+    recipe = tmp_path / "points.yaml"
+    recipe.write_text(
+        "name: points\ntype: one_to_one\n"
+        f"data: {{train: {tmp_path / 'points.csv'}, format: csv, columns: {{source: [0, 1], target: 2}},"
+        " test_split: 0.1, source: {tokenizer: vector}, target: {tokenizer: label}}\n"
+        "model: {units: 16}\n"
+        "training: {epochs: 6, batch_size: 16, learning_rate: 0.02, verbose: 0, tensorboard: false}\n"
+    )
+    run = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["fit", str(recipe), "--output", str(run)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "metrics.json").read_text())["test"]["accuracy"] > 0.9
+    assert json.loads((run / "vocab.source.json").read_text())["tokens"] == ["x1", "x2"]
+    result = CliRunner().invoke(cli, ["predict", str(run), "0.1, 2.9", "3.2 -0.1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["output"] for r in json.loads(result.output)] == ["north", "east"]
+    result = CliRunner().invoke(cli, ["predict", str(run), "1 2 3"])
+    assert result.exit_code == 2
+    assert "input 1: 3 numbers where the vectors have 2" in result.output
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["export", str(run), "--format", "all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["predict", str(out / "points" / "model.tflite"),
+                                      "0.1, 2.9", "3.2 -0.1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["output"] for r in json.loads(result.output)] == ["north", "east"]
+
+
+def test_vector_inputs_are_for_one_to_one_and_numbers_only(tmp_path):
+    from kerasrnn.data.errors import DataError
+
+    with pytest.raises(config.RecipeError, match="vector is for the input of one_to_one only"):
+        make_recipe(tmp_path, kind="many_to_one", source="vector")
+    builder = builders.get(make_recipe(tmp_path, kind="one_to_one", source="vector"))
+    with pytest.raises(DataError, match="example 2: 'x' is not a number"):
+        builder.fit_vocabs([Example("1 2", "a"), Example("1 x", "b")])
+    with pytest.raises(DataError, match="example 2: 1 numbers where the vectors have 2"):
+        builder.fit_vocabs([Example("1 2", "a"), Example("1", "b")])
