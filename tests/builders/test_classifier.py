@@ -15,6 +15,7 @@ from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
 from kerasrnn.runs import Run
 from kerasrnn.training import make_optimizer
+from support import fit_recipe
 
 COLOURS = ("red", "green", "blue")
 FILLER = [f"w{i}" for i in range(12)]
@@ -142,10 +143,8 @@ def colour_run(tmp_path_factory):
         "training: {epochs: 5, batch_size: 32, learning_rate: 0.01, verbose: 0,"
         " tensorboard: false}\n"
     )
-    out = folder / "run"
-    fit = CliRunner().invoke(cli, ["fit", str(recipe), "--output", str(out)])
-    assert fit.exit_code == 0, fit.output
-    assert "test macro_f1" in fit.output
+    out, output = fit_recipe(recipe)
+    assert "test macro_f1" in output
     return out
 
 
@@ -213,9 +212,7 @@ def test_one_to_one_reads_a_vector_of_numbers(tmp_path):
         "model: {units: 16}\n"
         "training: {epochs: 6, batch_size: 16, learning_rate: 0.02, verbose: 0, tensorboard: false}\n"
     )
-    run = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["fit", str(recipe), "--output", str(run)])
-    assert result.exit_code == 0, result.output
+    run, _ = fit_recipe(recipe)
     assert json.loads((run / "metrics.json").read_text())["test"]["accuracy"] > 0.9
     assert json.loads((run / "vocab.source.json").read_text())["tokens"] == ["x1", "x2"]
     result = CliRunner().invoke(cli, ["predict", str(run), "0.1, 2.9", "3.2 -0.1", "--json"])

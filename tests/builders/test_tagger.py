@@ -15,6 +15,7 @@ from kerasrnn.cli import cli
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import Example
 from kerasrnn.runs import Run
+from support import fit_recipe
 
 WORDS = {
     "det": ["the", "a"],
@@ -70,10 +71,7 @@ def tagger_run(tmp_path_factory):
         "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0,"
         " tensorboard: false}\n"
     )
-    out = folder / "run"
-    result = CliRunner().invoke(cli, ["fit", str(recipe), "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    return out, folder
+    return fit_recipe(recipe)[0], folder
 
 
 def test_tagger_learns(tagger_run):
@@ -198,9 +196,7 @@ def factored_recipe(folder, **source):
 
 def test_token_features_from_a_second_column_are_learned(tmp_path):
     write_factored_conll(tmp_path / "train.conll", 200, 0)
-    out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["fit", str(factored_recipe(tmp_path)), "--output", str(out)])
-    assert result.exit_code == 0, result.output
+    out, _ = fit_recipe(factored_recipe(tmp_path))
     assert (out / "vocab.factor_1.json").exists()
     sep = "\uffe8"
     text = f"dog{sep}A dog{sep}B cat{sep}B car{sep}A"
