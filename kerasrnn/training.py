@@ -589,7 +589,7 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
         monitor = EpochMonitor(training, epoch, steps, progress["scale"])
         started = time.time()
         with warnings.catch_warnings():
-            # Length-bucketed datasets have no known size, which Keras warns about.
+            # Streamed datasets have no known size, which Keras warns about.
             warnings.filterwarnings("ignore", message=".*(ran out of data|shuffle=True).*")
             with strategy.scope():  # which a model fitted across workers takes
                 history = model.fit(

@@ -159,8 +159,9 @@ def test_fit_observability_and_schedule(tmp_path):
     assert result["tokens_per_second"] > 0 and result["seconds_per_epoch"] > 0
     rows = runs.read_history(str(out / "history.csv"))
     assert [r["epoch"] for r in rows] == [1, 2]
-    # Cosine decay to 0 over 2 epochs: half the rate after the first.
-    assert rows[0]["learning_rate"] == pytest.approx(0.001, rel=0.25)
+    # Cosine decay from 0.002 to 0 over 2 epochs: the first epoch's last step
+    # runs a little above half the rate.
+    assert 0.001 < rows[0]["learning_rate"] < 0.0015
     assert rows[1]["learning_rate"] < rows[0]["learning_rate"]
     events = {}
     for split in ("train", "validation"):

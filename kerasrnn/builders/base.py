@@ -25,6 +25,23 @@ def epoch_seed(seed, epoch):
     return seed if epoch is None else (seed * 1_000_003 + epoch) % 2**31
 
 
+def bucketed_batches(ds, length, batch_size):
+    """How many batches `bucket_by_sequence_length` makes of one pass over `ds`.
+
+    A bucket holds the lengths from one boundary up to the next; each gives
+    its examples in full batches and one last partial batch.
+    """
+    bounds = tf.constant(BUCKETS, tf.int32)
+    buckets = len(BUCKETS) + 1
+
+    def one_hot(*example):
+        index = tf.searchsorted(bounds, tf.reshape(tf.cast(length(*example), tf.int32), [1]), side="right")
+        return tf.one_hot(index[0], buckets, dtype=tf.int64)
+
+    counts = ds.map(one_hot).reduce(tf.zeros([buckets], tf.int64), lambda total, x: total + x)
+    return int(tf.reduce_sum((counts + batch_size - 1) // batch_size))
+
+
 class Builder:
     """One RNN architecture type: its data, its model, its evaluation.
 
@@ -133,7 +150,8 @@ class Builder:
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         """A batched tf.data pipeline over the examples.
 
-        Examples held in memory are encoded once and cached; an
+        Examples held in memory are encoded once and cached (and counted, so
+        the training pipeline knows its number of batches); an
         `ExampleStream` is read from its files on each pass. Training data is
         shuffled and batched in length buckets so little is padding. The
         shuffled order depends only on the recipe's seed and `self.epoch` when
@@ -147,8 +165,11 @@ class Builder:
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
+        batches = None
         if pipeline.in_memory(examples):
             ds = ds.cache()
+            if training:
+                batches = bucketed_batches(ds, self.length, batch_size)
         if training:
             ds = ds.shuffle(
                 min(len(examples), self.recipe["training"]["shuffle_buffer"]),
@@ -160,6 +181,9 @@ class Builder:
                 bucket_boundaries=list(BUCKETS),
                 bucket_batch_sizes=[batch_size] * (len(BUCKETS) + 1),
             )
+            if batches is not None:
+                # With a known length Keras's progress bar counts to it and shows the time left.
+                ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
         else:
             ds = ds.padded_batch(batch_size)
         return ds.prefetch(tf.data.AUTOTUNE)

@@ -143,3 +143,17 @@ def test_a_bad_line_stops_streaming_before_training(tmp_path, dictionary):
     memory = load(str(bad), on_bad_line="skip")
     assert list(streamed["train"]) == memory["train"]
     assert "1 bad lines skipped, first: " in said[0] and "bad.txt:121" in said[0]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 16])
+def test_training_batches_have_a_known_count(dictionary, batch_size):
+    # Keras's progress bar reads the count; a wrong one would stop training with an error.
+    untruncated = {"tokenizer": "char"}  # 2 to 11 letters: two length buckets
+    splits = load(dictionary, source=untruncated)
+    builder = builders.get(recipe(dictionary, source=untruncated))
+    vocabs = builder.fit_vocabs(splits["train"])
+    ds = builder.dataset(splits["train"], vocabs, training=True, batch_size=batch_size)
+    batches = [inputs["source"].shape for inputs, _, _ in ds]
+    assert int(ds.cardinality()) == len(batches)
+    assert sum(shape[0] for shape in batches) == len(splits["train"])
+    assert {shape[1] < 8 for shape in batches} == {True, False}
