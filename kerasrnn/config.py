@@ -591,6 +591,8 @@ def _check_data(recipe, errors):
                 f"data{_SEP}{side}{_SEP}tokenizer: vector is for the input of one_to_one only"
             )
     source = data["source"]
+    if source["factors"] and recipe["type"] != "many_to_many":
+        errors.append(f"data{_SEP}source{_SEP}factors: only a tagger (many_to_many) reads token features")
     if source["factors"] and source["tokenizer"] not in ("word", "pretokenized"):
         errors.append(
             f"data{_SEP}source{_SEP}factors: needs tokenizer word or pretokenized, "

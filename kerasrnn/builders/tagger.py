@@ -1,12 +1,13 @@
 """Aligned tagging (many_to_many): one tag per token (chunking, POS, BIO NER).
 
-Tokens are embedded (padding masked), optionally joined by an embedding of
-their spelling and of their features (`data.source.factors`: a POS tag joined
-to each word as `word\uffe8POS`, say), run through the recipe's (bi)directional recurrent stack, and
-a dense layer gives a softmax over the tags at every step. The tag vocabulary
-keeps <pad> at id 0; padded steps, and tags the training data never had, are
-kept out of the loss and the metrics. Evaluation tags whole sentences, never
-truncated, and scores them by conlleval's rules.
+Tokens are embedded (padding masked), optionally joined by embeddings of
+their spelling and of their features (`data.source.factors`: a POS tag
+joined to each word by U+FFE8, say), run through the recipe's
+(bi)directional recurrent stack, and a dense layer gives a softmax over the
+tags at every step. The tag vocabulary keeps <pad> at id 0; padded steps,
+and tags the training data never had, are kept out of the loss and the
+metrics. Evaluation tags whole sentences, never truncated, and scores them
+by conlleval's rules.
 """
 
 import keras

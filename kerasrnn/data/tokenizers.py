@@ -36,7 +36,7 @@ class Tokenizer:
         max_length: keep at most this many tokens.
         factors: features joined to each word by `FACTOR_SEPARATOR`
             (`word` and `pretokenized` only): tokens are the words alone,
-            and `factors` gives the features.
+            and `factor_values` gives the features.
     """
 
     def __init__(self, kind="char", lowercase=False, normalize=False, max_length=None,

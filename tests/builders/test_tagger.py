@@ -215,6 +215,11 @@ def test_token_features_are_checked(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(factored_recipe(tmp_path, tokenizer="char"))])
     assert result.exit_code == 2
     assert "data -> source -> factors: needs tokenizer word or pretokenized" in result.output
+    other = factored_recipe(tmp_path)
+    other.write_text(other.read_text().replace("type: many_to_many", "type: many_to_one"))
+    result = CliRunner().invoke(cli, ["validate", str(other)])
+    assert result.exit_code == 2
+    assert "factors: only a tagger (many_to_many) reads token features" in result.output
     result = CliRunner().invoke(cli, ["validate", str(factored_recipe(tmp_path, factors=2))])
     assert result.exit_code == 2
     assert "columns.source reads 2 columns, so factors must be 1" in result.output
