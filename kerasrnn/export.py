@@ -598,6 +598,8 @@ class Runner:
     def logits(self, texts):
         """One logit array per text (a row per token for a tagger)."""
         extra = {"truncate": False} if self.type == "many_to_many" else {}
+        if getattr(self.builder, "vector", False):
+            self.builder.check_vectors(texts, len(self.vocabs["source"]), "input")
         ragged = self.builder.inputs(self.vocabs, tf.constant(texts, tf.string), **extra)
         lists = {k: [r or [0] for r in v.to_list()] for k, v in ragged.items()}
         out = [None] * len(texts)

@@ -276,25 +276,20 @@ class OneToOne(ManyToOne):
         vocabs = super().fit_vocabs(examples, echo=echo)
         if self.vector:
             texts = [as_text(ex.source) for ex in examples]
-            width = self._check_vectors(texts, None, "example")
+            width = self.check_vectors(texts, None, "example")
             vocabs["source"] = Vocabulary([f"x{i + 1}" for i in range(width)], specials=0)
         return vocabs
 
-    def _check_vectors(self, texts, width, what):
+    def check_vectors(self, texts, width, what):
         """The vectors' common width; a row that is not `width` numbers is a DataError."""
         for i, row in enumerate(self.tokenizers["source"].split_py(texts)):
-            try:
-                values = [float(v) for v in row]
-            except ValueError:
-                bad = next(v for v in row if not _is_number(v))
-                raise DataError(f"{what} {i + 1}: {bad!r} is not a number ({texts[i][:40]!r})") from None
-            if not values or not all(math.isfinite(v) for v in values):
-                raise DataError(f"{what} {i + 1}: needs finite numbers, got {texts[i][:40]!r}")
-            width = width or len(values)
-            if len(values) != width:
-                raise DataError(
-                    f"{what} {i + 1}: {len(values)} numbers where the vectors have {width}"
-                )
+            bad = [v for v in row if not _finite(v)]
+            if bad or not row:
+                problem = f"{bad[0]!r} is not a finite number" if bad else "no numbers"
+                raise DataError(f"{what} {i + 1}: {problem} ({texts[i][:40]!r})")
+            width = width or len(row)
+            if len(row) != width:
+                raise DataError(f"{what} {i + 1}: {len(row)} numbers where the vectors have {width}")
         return width
 
     def inputs(self, vocabs, strings):
@@ -305,7 +300,7 @@ class OneToOne(ManyToOne):
 
     def outputs(self, model, vocabs, texts):
         if self.vector:
-            self._check_vectors(texts, len(vocabs["source"]), "input")
+            self.check_vectors(texts, len(vocabs["source"]), "input")
         return super().outputs(model, vocabs, texts)
 
     def build(self, vocabs):
@@ -324,9 +319,8 @@ class OneToOne(ManyToOne):
         return keras.Model({"source": source}, head, name="one_to_one")
 
 
-def _is_number(text):
+def _finite(text):
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True

@@ -228,6 +228,9 @@ def test_one_to_one_reads_a_vector_of_numbers(tmp_path):
                                       "0.1, 2.9", "3.2 -0.1", "--json"])
     assert result.exit_code == 0, result.output
     assert [r["output"] for r in json.loads(result.output)] == ["north", "east"]
+    result = CliRunner().invoke(cli, ["predict", str(out / "points" / "model.tflite"), "1 2 3"])
+    assert result.exit_code == 2
+    assert "input 1: 3 numbers where the vectors have 2" in result.output
 
 
 def test_vector_inputs_are_for_one_to_one_and_numbers_only(tmp_path):
@@ -236,7 +239,7 @@ def test_vector_inputs_are_for_one_to_one_and_numbers_only(tmp_path):
     with pytest.raises(config.RecipeError, match="vector is for the input of one_to_one only"):
         make_recipe(tmp_path, kind="many_to_one", source="vector")
     builder = builders.get(make_recipe(tmp_path, kind="one_to_one", source="vector"))
-    with pytest.raises(DataError, match="example 2: 'x' is not a number"):
+    with pytest.raises(DataError, match="example 2: 'x' is not a finite number"):
         builder.fit_vocabs([Example("1 2", "a"), Example("1 x", "b")])
     with pytest.raises(DataError, match="example 2: 1 numbers where the vectors have 2"):
         builder.fit_vocabs([Example("1 2", "a"), Example("1", "b")])
