@@ -150,43 +150,55 @@ class Builder:
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         """A batched tf.data pipeline over the examples.
 
-        Examples held in memory are encoded once and cached (and counted, so
-        the training pipeline knows its number of batches); an
-        `ExampleStream` is read from its files on each pass. Training data is
-        shuffled and batched in length buckets so little is padding. The
-        shuffled order depends only on the recipe's seed and `self.epoch` when
-        that is set (so a resumed run replays an epoch exactly); with `epoch`
-        None each pass reshuffles.
+        Examples held in memory are encoded once and cached, and the cache
+        is kept for every later epoch over the same examples; their batches
+        are counted on the first pass, so the training pipeline has a known
+        length. An `ExampleStream` is read from its files on each pass.
+        Training data is shuffled and batched in length buckets so little is
+        padding. The shuffled order depends only on the recipe's seed and
+        `self.epoch` when that is set (so a resumed run replays an epoch
+        exactly); with `epoch` None each pass reshuffles.
         """
         batch_size = batch_size or self.recipe["training"]["batch_size"]
-        ds = pipeline.text_dataset(examples, self.strings)
-        ds = ds.map(
+        encoded, counts = self._encoded(examples, vocabs)
+        if not training:
+            return encoded.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        if counts is not None and batch_size not in counts:
+            counts[batch_size] = bucketed_batches(encoded, self.length, batch_size)
+        ds = encoded.shuffle(
+            min(len(examples), self.recipe["training"]["shuffle_buffer"]),
+            seed=epoch_seed(self.recipe["training"]["seed"], self.epoch),
+            reshuffle_each_iteration=self.epoch is None,
+        ).bucket_by_sequence_length(
+            self.length,
+            bucket_boundaries=list(BUCKETS),
+            bucket_batch_sizes=[batch_size] * (len(BUCKETS) + 1),
+        )
+        if counts is not None:
+            # With a known length Keras's progress bar counts to it and shows the time left.
+            ds = ds.apply(tf.data.experimental.assert_cardinality(counts[batch_size]))
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def _encoded(self, examples, vocabs):
+        """(encoded examples, batch counts by batch size or None for a stream).
+
+        The encoding of examples held in memory is cached, once per examples
+        and vocabularies.
+        """
+        memo = self.__dict__.setdefault("_encodings", {})
+        held = memo.get(id(examples))
+        if held and held[0] is examples and held[1] is vocabs:
+            return held[2], held[3]
+        ds = pipeline.text_dataset(examples, self.strings).map(
             lambda s: self.encode(vocabs, s),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
-        batches = None
-        if pipeline.in_memory(examples):
-            ds = ds.cache()
-            if training:
-                batches = bucketed_batches(ds, self.length, batch_size)
-        if training:
-            ds = ds.shuffle(
-                min(len(examples), self.recipe["training"]["shuffle_buffer"]),
-                seed=epoch_seed(self.recipe["training"]["seed"], self.epoch),
-                reshuffle_each_iteration=self.epoch is None,
-            )
-            ds = ds.bucket_by_sequence_length(
-                self.length,
-                bucket_boundaries=list(BUCKETS),
-                bucket_batch_sizes=[batch_size] * (len(BUCKETS) + 1),
-            )
-            if batches is not None:
-                # With a known length Keras's progress bar counts to it and shows the time left.
-                ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
-        else:
-            ds = ds.padded_batch(batch_size)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        if not pipeline.in_memory(examples):
+            return ds, None
+        ds = ds.cache()
+        memo[id(examples)] = (examples, vocabs, ds, {})
+        return ds, memo[id(examples)][3]
 
     # Model ------------------------------------------------------------------
 
