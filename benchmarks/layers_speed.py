@@ -77,6 +77,15 @@ def _time(fn):
     return time.perf_counter() - start
 
 
+def implementations(name, kind):
+    """The forced `fused` and `generic` paths of a kerasrnn layer, against Keras's."""
+    return [
+        (f"kerasrnn {name} {how}", kind, "keras", kerasrnn_layer(name, implementation=how),
+         f"keras {name}")
+        for how in ("fused", "generic")
+    ]
+
+
 def cases(long_run):
     """(label, kind, framework, factory, baseline label)."""
     rows = []
@@ -84,20 +93,7 @@ def cases(long_run):
         rows += [
             ("keras LSTM", "lstm", "keras", lambda u: keras.layers.LSTM(u), None),
             ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
-            (
-                "kerasrnn LSTM fused",
-                "lstm",
-                "keras",
-                kerasrnn_layer("LSTM", implementation="fused"),
-                "keras LSTM",
-            ),
-            (
-                "kerasrnn LSTM generic",
-                "lstm",
-                "keras",
-                kerasrnn_layer("LSTM", implementation="generic"),
-                "keras LSTM",
-            ),
+            *implementations("LSTM", "lstm"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
         ]
     rows += [
@@ -106,20 +102,7 @@ def cases(long_run):
     ]
     if not long_run:
         rows += [
-            (
-                "kerasrnn GRU fused",
-                "gru",
-                "keras",
-                kerasrnn_layer("GRU", implementation="fused"),
-                "keras GRU",
-            ),
-            (
-                "kerasrnn GRU generic",
-                "gru",
-                "keras",
-                kerasrnn_layer("GRU", implementation="generic"),
-                "keras GRU",
-            ),
+            *implementations("GRU", "gru"),
             ("torch GRU", "gru", "torch", lambda *a, **k: torch.nn.GRU(*a, **k), "keras GRU"),
         ]
     rows += [

@@ -3,12 +3,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import assert_masking, assert_stateful_chunks, assert_tflite_matches, random_inputs, run_layer_test
+from harness import (
+    assert_masking,
+    assert_stateful_chunks,
+    assert_tflite_matches,
+    random_inputs,
+    run_layer_test,
+    sigmoid,
+)
 from kerasrnn.layers import GRU
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"reset_after": False}])

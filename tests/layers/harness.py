@@ -34,6 +34,10 @@ import numpy as np
 import tensorflow as tf
 
 
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
 def random_inputs(shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 

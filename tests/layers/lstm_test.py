@@ -10,12 +10,9 @@ from harness import (
     assert_tflite_matches,
     random_inputs,
     run_layer_test,
+    sigmoid,
 )
 from kerasrnn.layers import LSTM
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 @pytest.mark.parametrize(

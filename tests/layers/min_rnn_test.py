@@ -13,13 +13,10 @@ from harness import (
     assert_tflite_matches,
     random_inputs,
     run_layer_test,
+    sigmoid,
 )
 from kerasrnn.layers.min_gru import MinGRU, MinGRUCell
 from kerasrnn.layers.min_lstm import MinLSTM, MinLSTMCell
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 def min_gru_update(h, gates, units):
