@@ -146,15 +146,21 @@ def _cell_once(layer, x, states):
 
 
 def _cell_loop(layer, x, states):
-    """The cell over every step in a `WHILE` loop carrying only plain tensors."""
+    """The cell over every step in a `WHILE` loop carrying only plain tensors.
+
+    The outputs are gathered only for a layer that returns its sequence;
+    otherwise the loop carries the last one alone.
+    """
     steps = tf.shape(x)[1]
     units = layer.cell.output_size
-    outputs = tf.zeros([x.shape[0], 0, units], tf.float32)
+    keep = layer.return_sequences
+    outputs = tf.zeros([x.shape[0], 0 if keep else 1, units], tf.float32)
 
     def body(t, outputs, *states):
         index = steps - 1 - t if layer.go_backwards else t
         out, new_states = layer.cell(tf.gather(x, index, axis=1), list(states), training=False)
-        return (t + 1, tf.concat([outputs, out[:, None]], 1), *tf.nest.flatten(new_states))
+        outputs = tf.concat([outputs, out[:, None]], 1) if keep else out[:, None]
+        return (t + 1, outputs, *tf.nest.flatten(new_states))
 
     _, outputs, *states = tf.while_loop(
         lambda t, *_: t < steps,
@@ -162,7 +168,7 @@ def _cell_loop(layer, x, states):
         (tf.constant(0), outputs, *states),
         shape_invariants=(
             tf.TensorShape([]),
-            tf.TensorShape([x.shape[0], None, units]),
+            tf.TensorShape([x.shape[0], None if keep else 1, units]),
             *[s.shape for s in states],
         ),
     )
