@@ -307,6 +307,30 @@ SCHEMA = {
             "many_to_many: add each token's spelling to its embedding: its case "
             "pattern, digits, and its last three characters.",
         ),
+        "char_cnn": Field(
+            (int,),
+            0,
+            "many_to_many: filters of a character-level CNN over each word "
+            "(width 3, max-pooled; Ma and Hovy 2016), joined to its embedding, "
+            "so words training never saw are read from their spelling; 0: none.",
+            min=0,
+        ),
+        "word_dropout": Field(
+            (float,),
+            0.0,
+            "many_to_many: in training, read each word as <unk> with this "
+            "probability, so the <unk> embedding learns the contexts that "
+            "unknown words come in.",
+            min=0.0,
+            max=1.0,
+        ),
+        "crf": Field(
+            (bool,),
+            False,
+            "many_to_many: score whole tag sequences with a linear-chain CRF "
+            "(learned tag-to-tag transitions, Viterbi decoding) instead of "
+            "choosing each token's tag on its own.",
+        ),
     },
     "training": {
         "epochs": Field((int,), 10, "Passes over the training data.", min=1),
@@ -591,6 +615,10 @@ def _check_data(recipe, errors):
                 f"data{_SEP}{side}{_SEP}tokenizer: vector is for the input of one_to_one only"
             )
     source = data["source"]
+    for key, what in (("crf", "has a CRF output"), ("word_dropout", "drops words to <unk>"),
+                      ("char_cnn", "reads words' characters")):
+        if recipe["model"][key] and recipe["type"] != "many_to_many":
+            errors.append(f"model{_SEP}{key}: only a tagger (many_to_many) {what}")
     if source["factors"] and recipe["type"] != "many_to_many":
         errors.append(f"data{_SEP}source{_SEP}factors: only a tagger (many_to_many) reads token features")
     if source["factors"] and source["tokenizer"] not in ("word", "pretokenized"):

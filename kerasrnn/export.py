@@ -49,8 +49,10 @@ import tensorflow as tf
 
 from kerasrnn import builders, decoding, export_lstm, metrics
 from kerasrnn.builders.base import as_text, float32_model
+from kerasrnn.builders.tagger import best_tags, crf_weights
 from kerasrnn.data.vocab import BOS_ID, EOS_ID, Vocabulary
 from kerasrnn.fileio import write_json
+from kerasrnn.layers.crf import viterbi_decode
 
 EXPORT_JSON = "export.json"
 REPORT_JSON = "report.json"
@@ -287,14 +289,21 @@ def _serve_function(module, recipe):
 
     elif kind_ == "many_to_many":
         (model,) = models
+        crf = crf_weights(model)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, "text")])
         def serve(text):
             ragged = builder.inputs(vocabs, text, truncate=False)
-            probs = tf.nn.softmax(tf.cast(model({k: v.to_tensor() for k, v in ragged.items()},
-                                                training=False), tf.float32)[..., 1:])
-            tags = tf.gather(tf.constant(vocabs["target"].tokens[1:]), tf.argmax(probs, -1))
+            logits = tf.cast(model({k: v.to_tensor() for k, v in ragged.items()}, training=False), tf.float32)
+            # Per-token softmax; a CRF tagger's tags are still its Viterbi path.
+            probs = tf.nn.softmax(logits[..., 1:])
             lengths = ragged["source"].row_lengths()
+            if crf is None:
+                best = tf.argmax(probs, -1)
+            else:
+                never_pad = logits - 1e9 * tf.one_hot(0, tf.shape(logits)[-1])
+                best = viterbi_decode(never_pad, lengths, *crf) - 1
+            tags = tf.gather(tf.constant(vocabs["target"].tokens[1:]), best)
             words = builder.tokenizers["source"].split(text).to_tensor("")
             mask = tf.sequence_mask(lengths, tf.shape(tags)[1])
             return {"tokens": words[:, : tf.shape(tags)[1]], "tags": tf.where(mask, tags, ""),
@@ -498,6 +507,18 @@ class _KerasBackend:
         return {k: np.asarray(v) for k, v in out.items()}
 
 
+def padded(rows, dtype):
+    """Rows of ids, or rows of tokens' character ids, -> one array padded with 0 at the ends."""
+    if any(isinstance(t, list) for r in rows for t in r):
+        width = max(len(t) for r in rows for t in r)
+        rows = [[t + [0] * (width - len(t)) for t in r] for r in rows]
+        blank = [[0] * width]
+    else:
+        blank = [0]
+    steps = max(len(r) for r in rows)
+    return np.asarray([r + blank * (steps - len(r)) for r in rows], dtype)
+
+
 def _groups(lengths):
     """Row indices grouped by length: a graph without masks reads rows unpadded."""
     groups = collections.defaultdict(list)
@@ -512,8 +533,10 @@ def _groups(lengths):
 class Runner:
     """Tokenization, decoding and scoring on the host, model calls through a backend."""
 
-    def __init__(self, builder, vocabs, backend, names, sizes):
+    def __init__(self, builder, vocabs, backend, names, sizes, crf=None):
         self.builder, self.vocabs, self.backend = builder, vocabs, backend
+        # A CRF tagger's (transitions, start, end): its tags come from Viterbi.
+        self.crf = crf
         self.recipe = builder.recipe
         self.type = self.recipe["type"]
         self.kind = kind(self.recipe)
@@ -601,10 +624,11 @@ class Runner:
         if getattr(self.builder, "vector", False):
             self.builder.check_vectors(texts, len(self.vocabs["source"]), "input")
         ragged = self.builder.inputs(self.vocabs, tf.constant(texts, tf.string), **extra)
-        lists = {k: [r or [0] for r in v.to_list()] for k, v in ragged.items()}
+        empty = {k: [[0]] if v.ragged_rank == 2 else [0] for k, v in ragged.items()}
+        lists = {k: [r or empty[k] for r in v.to_list()] for k, v in ragged.items()}
         out = [None] * len(texts)
         for _, index in _groups([len(r) for r in lists["source"]]):
-            inputs = {k: np.asarray([rows[i] for i in index], ragged[k].dtype.as_numpy_dtype)
+            inputs = {k: padded([rows[i] for i in index], ragged[k].dtype.as_numpy_dtype)
                       for k, rows in lists.items()}
             for i, row in zip(index, self.backend.run("logits", inputs)["logits"]):
                 out[i] = row
@@ -625,15 +649,14 @@ class Runner:
                              "mean_log_prob": total / len(logp),
                              "perplexity": float(np.exp(-total / len(logp)))})
             return rows
-        return _logit_rows(self.builder, self.vocabs, texts, self.logits(texts))
+        return _logit_rows(self.builder, self.vocabs, texts, self.logits(texts), self.crf)
 
 
-def _logit_rows(builder, vocabs, texts, rows):
+def _logit_rows(builder, vocabs, texts, rows, crf=None):
     """`predict` rows of a classifier or tagger from its logits."""
     if builder.recipe["type"] == "many_to_many":
         tokens = builder.tokenizers["source"].split_py(texts)
-        names = vocabs["target"].tokens
-        tags = [[names[1 + int(i)] for i in np.argmax(r[: len(t), 1:], -1)] for t, r in zip(tokens, rows)]
+        tags = best_tags(rows, [len(t) for t in tokens], vocabs["target"].tokens, crf)
         return [{"input": x, "output": " ".join(t), "tokens": w, "tags": t} for x, w, t in zip(texts, tokens, tags)]
     if getattr(builder, "regression", False):
         return [{"input": t, "output": float(r[0])} for t, r in zip(texts, rows)]
@@ -692,7 +715,9 @@ class Exported(Runner):
             folder = path if os.path.isfile(os.path.join(path, "saved_model.pb")) else os.path.join(self.dir, VERSION)
             backend = _SavedModelBackend(folder)
             self.format = "savedmodel"
-        super().__init__(builder, vocabs, backend, self.meta["state_names"], self.meta["state_sizes"])
+        crf = self.meta.get("crf")
+        crf = crf and tuple(np.asarray(crf[k], np.float32) for k in ("transitions", "start", "end"))
+        super().__init__(builder, vocabs, backend, self.meta["state_names"], self.meta["state_sizes"], crf)
 
 
 def predict(path, texts):
@@ -723,10 +748,8 @@ def held_out_metric(runner, texts, references):
     rows = runner.logits(texts)
     if kind_ == "many_to_many":
         gold = runner.builder.tokenizers["target"].split_py(references)
-        names = runner.vocabs["target"].tokens
-        hits = [names[1 + int(p)] == g for r, tags in zip(rows, gold)
-                for p, g in zip(np.argmax(r[:, 1:], -1), tags)]
-        return float(np.mean(hits))
+        tags = best_tags(rows, [len(t) for t in gold], runner.vocabs["target"].tokens, runner.crf)
+        return float(np.mean([p == g for row, want in zip(tags, gold) for p, g in zip(row, want)]))
     labels = runner.builder.labels(runner.vocabs, rows)
     return float(np.mean([a == b for a, b in zip(labels, references)]))
 
@@ -793,25 +816,28 @@ def _representative(reference, texts, batch):
         else:
             extra = {"truncate": False} if reference.type == "many_to_many" else {}
             ragged = reference.builder.inputs(reference.vocabs, tf.constant([text]), **extra)
-            samples.append((LITE_DEFAULT, {k: np.asarray([v.to_list()[0] or [0]], np.int32)
-                                           for k, v in ragged.items()}))
+            samples.append((LITE_DEFAULT, {k: padded([v.to_list()[0] or [[0] if v.ragged_rank == 2 else 0]],
+                                                     np.int32) for k, v in ragged.items()}))
 
-    def is_row(array):
-        return array.ndim == 2 and array.dtype == np.int32
+    def is_ids(array):
+        return array.ndim >= 2 and array.dtype == np.int32
 
-    longest = collections.Counter()
+    # The widest shape of each id input of each signature (tokens, and characters per token).
+    widest = {}
     for key, inputs in samples:
-        for array in filter(is_row, inputs.values()):
-            longest[key] = max(longest[key], array.shape[1])
+        for name, array in inputs.items():
+            if is_ids(array):
+                seen = widest.get((key, name), array.shape[1:])
+                widest[key, name] = tuple(max(a, b) for a, b in zip(seen, array.shape[1:]))
 
-    def fit(key, array):
-        if is_row(array):
-            array = np.resize(array, (1, longest[key]))
+    def fit(key, name, array):
+        if is_ids(array):
+            array = np.resize(array, (1,) + widest[key, name])
         return np.repeat(array[:1], batch, axis=0)
 
     def gen():
         for key, inputs in samples:
-            yield key, {k: fit(key, v) for k, v in inputs.items()}
+            yield key, {k: fit(key, k, v) for k, v in inputs.items()}
     return gen
 
 
@@ -828,7 +854,8 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
     generate = kind(recipe) == "generate"
     names = state_names(models) if generate else []
     sizes = state_sizes(models) if generate else []
-    reference = Runner(builder, vocabs, _KerasBackend(recipe, models), names, sizes)
+    crf = crf_weights(run.model) if recipe["type"] == "many_to_many" else None
+    reference = Runner(builder, vocabs, _KerasBackend(recipe, models), names, sizes, crf)
     meta = {
         "name": recipe["name"],
         "type": recipe["type"],
@@ -844,6 +871,9 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
                    "rows": "no masks: the rows of one call are read in full, so they must share one length"},
         "recipe": recipe,
     }
+    if crf is not None:
+        # A CRF tagger's tags are the Viterbi path over the logits and these scores.
+        meta["crf"] = {k: w.tolist() for k, w in zip(("transitions", "start", "end"), crf)}
     for side, vocab in vocabs.items():
         vocab.save(os.path.join(folder, meta["vocabs"][side]))
     check_texts, references = _held_out(run, builder, texts, parity_examples)

@@ -282,6 +282,31 @@ class StepLogits(keras.layers.Layer):
         return (input_shape[0], input_shape[-1])
 
 
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class TokenDropout(keras.layers.Layer):
+    """In training, replaces each real token id by <unk> (id 1) with probability `rate`.
+
+    When every training word is in the vocabulary, the <unk> embedding never
+    trains, yet every word the test data adds is read through it. Dropping
+    words to <unk> now and then trains it on the contexts unknown words come
+    in (Lample et al. 2016 drop singletons; here every word alike).
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.seed = rate, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, ids, training=None):
+        if not training or not self.rate:
+            return ids
+        drop = keras.random.uniform(keras.ops.shape(ids), seed=self.seed_generator) < self.rate
+        return keras.ops.where(drop & (ids > 1), keras.ops.ones_like(ids), ids)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
 def state_count(layer):
     """How many state tensors a recurrent layer carries (LSTM 2, GRU 1)."""
     cell = getattr(layer, "cell", layer)

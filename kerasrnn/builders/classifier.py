@@ -88,11 +88,10 @@ def dropout(builder, x, name):
 
 
 def dense(ragged):
-    """Ragged ids -> a padded int32 tensor at least one step wide."""
+    """Ragged ids -> a padded int32 tensor at least one wide in every inner dimension."""
     ids = ragged.to_tensor()
-    if ids.shape[1] == 0:
-        ids = tf.zeros([ids.shape[0], 1], tf.int32)
-    return ids
+    short = [[0, 0]] + [[0, tf.maximum(1 - tf.shape(ids)[d], 0)] for d in range(1, ids.shape.rank)]
+    return tf.pad(ids, short)
 
 
 def batched_outputs(model, make_inputs, texts, lengths, batch_size=256):

@@ -3,11 +3,13 @@
 Tokens are embedded (padding masked), optionally joined by embeddings of
 their spelling and of their features (`data.source.factors`: a POS tag
 joined to each word by U+FFE8, say), run through the recipe's
-(bi)directional recurrent stack, and a dense layer gives a softmax over the
-tags at every step. The tag vocabulary keeps <pad> at id 0; padded steps,
-and tags the training data never had, are kept out of the loss and the
-metrics. Evaluation tags whole sentences, never truncated, and scores them
-by conlleval's rules.
+(bi)directional recurrent stack, and a dense layer scores every tag at
+every step: a softmax per token, or with `model.crf` a linear-chain CRF
+over the whole sequence (`kerasrnn.layers.CRF`, decoded by Viterbi). The
+tag vocabulary keeps <pad> at id 0; padded steps, and tags the training
+data never had, are kept out of the loss and the metrics, and <pad> is
+never predicted. Evaluation tags whole sentences, never truncated, and
+scores them by conlleval's rules.
 """
 
 import keras
@@ -16,13 +18,14 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, as_text
+from kerasrnn.builders.base import Builder, TokenDropout, as_text
 from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import FACTOR_SEPARATOR
 from kerasrnn.data.tokenizers import Tokenizer
 from kerasrnn.data.vocab import Vocabulary, count_tokens
+from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, viterbi_decode
 
 # Spelling classes: 0 <pad>, lower case, Title case, UPPER case, mIxEd case,
 # contains a digit, no letter at all (punctuation, symbols).
@@ -30,6 +33,9 @@ SHAPES = 7
 SHAPE_DIM = 8
 SUFFIX = 3
 FACTOR_DIM = 16
+# The character encoder reads at most this many characters of a word.
+MAX_CHARS = 20
+CHAR_DIM = 25
 
 
 def spelling(tokens):
@@ -58,6 +64,78 @@ def spelling(tokens):
     return tf.cast(shape, tf.int32), suffix
 
 
+def crf_weights(model):
+    """(transitions, start, end) of a tagger's CRF layer as NumPy arrays, or None."""
+    layer = next((l for l in model.layers if isinstance(l, CRF)), None)
+    return None if layer is None else tuple(w.numpy() for w in layer.weights_tuple())
+
+
+def best_tags(rows, lengths, names, crf=None):
+    """Each row's tags (never <pad>, id 0) for its first `length` tokens.
+
+    Args:
+        rows: per-text `[steps, tags]` scores, steps >= length.
+        lengths: tokens per text.
+        names: the tag vocabulary's tokens.
+        crf: the CRF's (transitions, start, end): Viterbi over the whole
+            sequence; None: each token's highest-scoring tag.
+    """
+    if crf is None:
+        return [[names[1 + int(i)] for i in np.argmax(r[:n, 1:], axis=-1)] for r, n in zip(rows, lengths)]
+    steps = max(max(lengths, default=0), 1)
+    scores = np.zeros((len(rows), steps, len(names)), np.float32)
+    for i, (r, n) in enumerate(zip(rows, lengths)):
+        scores[i, :n] = r[:n]
+    scores[..., 0] = -1e9
+    ids = viterbi_decode(scores, np.maximum(lengths, 1), *crf).numpy() if len(rows) else []
+    return [[names[int(i)] for i in row[:n]] for row, n in zip(ids, lengths)]
+
+
+def characters(tokens):
+    """String tokens (any shape) -> each token's first MAX_CHARS characters, as it is written."""
+    return tf.strings.unicode_split(tokens, "UTF-8", errors="replace")[..., :MAX_CHARS]
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class CharCNN(keras.layers.Layer):
+    """`[batch, steps, chars]` character ids -> `[batch, steps, filters]`.
+
+    Each word's characters are embedded, convolved (width 3, tanh) and
+    max-pooled over the word, as in Ma and Hovy (2016): a vector for every
+    word, seen in training or not, from its spelling. Character id 0 is
+    padding: it reads as zeros, so a word's vector does not depend on the
+    width of its batch, and never wins the pooling; a padded word gets zeros.
+    """
+
+    def __init__(self, chars, filters, dim=CHAR_DIM, width=3, **kwargs):
+        super().__init__(**kwargs)
+        self.chars, self.filters, self.dim, self.width = chars, filters, dim, width
+        self.embedding = keras.layers.Embedding(chars, dim, name="embedding")
+        self.conv = keras.layers.Conv1D(filters, width, padding="same", activation="tanh", name="conv")
+
+    def build(self, input_shape):
+        self.embedding.build((None, None))
+        self.conv.build((None, None, self.dim))
+
+    def call(self, ids):
+        shape = keras.ops.shape(ids)
+        words = keras.ops.reshape(ids, (-1, shape[2]))
+        real = keras.ops.expand_dims(words > 0, -1)
+        # Padding reads as zeros, as past the word's ends, however wide the batch.
+        embedded = self.embedding(words) * keras.ops.cast(real, self.compute_dtype)
+        # tanh is above -1, so padding (-2) never wins; a word without characters gets 0.
+        pooled = keras.ops.max(keras.ops.where(real, self.conv(embedded), -2.0), axis=1)
+        pooled = keras.ops.where(keras.ops.any(real, axis=1), pooled, 0.0)
+        return keras.ops.reshape(pooled, (shape[0], shape[1], self.filters))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:2], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "chars": self.chars, "filters": self.filters,
+                "dim": self.dim, "width": self.width}
+
+
 def _ragged(fn, tokens):
     """Applies a function of flat string tokens to a ragged tensor's values."""
     return [tokens.with_flat_values(v) for v in fn(tokens.flat_values)]
@@ -70,13 +148,15 @@ class Tagger(Builder):
         super().__init__(recipe)
         section = recipe["data"]["source"]
         self.spelled = recipe["model"]["spelling_features"]
-        if self.spelled and section["tokenizer"] not in ("word", "pretokenized", "script"):
-            raise RecipeError(
-                [
-                    "model -> spelling_features: needs word tokens (tokenizer word, "
-                    f"pretokenized or script), not {section['tokenizer']!r}"
-                ]
-            )
+        self.char_cnn = recipe["model"]["char_cnn"]
+        for key in ("spelling_features", "char_cnn"):
+            if recipe["model"][key] and section["tokenizer"] not in ("word", "pretokenized", "script"):
+                raise RecipeError(
+                    [
+                        f"model -> {key}: needs word tokens (tokenizer word, "
+                        f"pretokenized or script), not {section['tokenizer']!r}"
+                    ]
+                )
         # The spelling is read before any lower-casing of the source.
         self.raw = Tokenizer(
             section["tokenizer"], normalize=section["normalize"], max_length=section["max_length"],
@@ -91,14 +171,19 @@ class Tagger(Builder):
 
     def fit_vocabs(self, examples, echo=print):
         vocabs = super().fit_vocabs(examples, echo=echo)
+        suffixes, chars = [], []
+        texts = [as_text(ex.source) for ex in examples] if self.spelled or self.char_cnn else []
+        for start in range(0, len(texts), 4096):
+            tokens = self.raw.split(tf.constant(texts[start : start + 4096], tf.string)).flat_values
+            if self.spelled:
+                suffixes.append([s.decode("utf-8") for s in spelling(tokens)[1].numpy()])
+            if self.char_cnn:
+                chars.append([c.decode("utf-8") for c in characters(tokens).flat_values.numpy()])
         if self.spelled:
-            suffixes = []
-            texts = [as_text(ex.source) for ex in examples]
-            for start in range(0, len(texts), 4096):
-                tokens = self.raw.split(tf.constant(texts[start : start + 4096], tf.string))
-                suffix = _ragged(spelling, tokens)[1]
-                suffixes.extend([s.decode("utf-8") for s in row] for row in suffix.to_list())
             vocabs["suffix"] = Vocabulary.build(count_tokens(suffixes), min_freq=2)
+        if self.char_cnn:
+            # Characters seen once train <unk> too.
+            vocabs["char"] = Vocabulary.build(count_tokens(chars), min_freq=2)
         tokens = [t.split(FACTOR_SEPARATOR) for text in self._check_factors(examples)
                   for t in text.split()] if self.factors else []
         for k in range(self.factors):
@@ -116,12 +201,17 @@ class Tagger(Builder):
             shape, suffix = _ragged(spelling, cut(self.raw))
             inputs["shape"] = shape
             inputs["suffix"] = vocabs["suffix"].lookup(suffix)
+        if self.char_cnn:
+            raw = cut(self.raw)
+            inputs["chars"] = raw.with_flat_values(vocabs["char"].lookup(characters(raw.flat_values)))
         for k, values in enumerate(self.raw.factor_values(strings, truncate), 1):
             inputs[f"factor_{k}"] = vocabs[f"factor_{k}"].lookup(values)
         return inputs
 
     def encode(self, vocabs, strings):
-        inputs = {k: v[0] for k, v in self.inputs(vocabs, strings["source"][None]).items()}
+        # One sentence: ids per token, and a [tokens, characters] block for the characters.
+        inputs = {k: v[0].to_tensor() if k == "chars" else v[0]
+                  for k, v in self.inputs(vocabs, strings["source"][None]).items()}
         steps = tf.shape(inputs["source"])[0]
         tags = self.ids("target", vocabs, strings["target"][None])[0][:steps]
         # Unknown tags (-1) go to <pad> with weight 0, like padding.
@@ -162,9 +252,13 @@ class Tagger(Builder):
     def build(self, vocabs):
         m = self.recipe["model"]
         inputs = {"source": keras.Input((None,), dtype="int32", name="source")}
+        words = inputs["source"]
+        if m["word_dropout"]:
+            words = TokenDropout(m["word_dropout"], seed=self.recipe["training"]["seed"],
+                                 name="word_dropout")(words)
         x = keras.layers.Embedding(
             len(vocabs["source"]), m["embedding_dim"], mask_zero=True, name="source_embedding"
-        )(inputs["source"])
+        )(words)
         if self.spelled:
             inputs["shape"] = keras.Input((None,), dtype="int32", name="shape")
             inputs["suffix"] = keras.Input((None,), dtype="int32", name="suffix")
@@ -176,6 +270,10 @@ class Tagger(Builder):
                 name="suffix_embedding",
             )(inputs["suffix"])
             x = keras.layers.Concatenate(name="token_features")([x, shape, suffix])
+        if self.char_cnn:
+            inputs["chars"] = keras.Input((None, None), dtype="int32", name="chars")
+            spelled = CharCNN(len(vocabs["char"]), self.char_cnn, name="char_cnn")(inputs["chars"])
+            x = keras.layers.Concatenate(name="char_features")([x, spelled])
         features = []
         for k in range(1, self.factors + 1):
             name = f"factor_{k}"
@@ -188,23 +286,29 @@ class Tagger(Builder):
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x)
         logits = keras.layers.Dense(len(vocabs["target"]), name="tags")(x)
+        if m["crf"]:
+            self.crf = CRF(name="crf")
+            logits = self.crf(logits)
         return keras.Model(inputs, logits, name="tagger")
+
+    def loss(self):
+        return CRFLoss(self.crf) if self.recipe["model"]["crf"] else super().loss()
+
+    def metrics(self):
+        return [ViterbiAccuracy(self.crf)] if self.recipe["model"]["crf"] else super().metrics()
 
     # Inference --------------------------------------------------------------
 
     def tag(self, model, vocabs, texts):
-        """The likeliest tag (never <pad>) for every token of each text."""
+        """The best tag (never <pad>) for every token of each text."""
         def make(chunk):
             ragged = self.inputs(vocabs, tf.constant(chunk, tf.string), truncate=False)
             return {k: dense(v) for k, v in ragged.items()}
 
         tokens = self.tokenizers["source"].split_py(texts)
-        rows = batched_outputs(model, make, texts, [len(t) for t in tokens])
-        names = vocabs["target"].tokens
-        return tokens, [
-            [names[1 + int(i)] for i in np.argmax(row[: len(t), 1:], axis=-1)]
-            for t, row in zip(tokens, rows)
-        ]
+        lengths = [len(t) for t in tokens]
+        rows = batched_outputs(model, make, texts, lengths)
+        return tokens, best_tags(rows, lengths, vocabs["target"].tokens, crf_weights(model))
 
     def evaluate(self, model, vocabs, examples):
         """conlleval scores: token accuracy, chunk precision, recall and F1.

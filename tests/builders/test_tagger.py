@@ -223,3 +223,105 @@ def test_token_features_are_checked(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(factored_recipe(tmp_path, factors=2))])
     assert result.exit_code == 2
     assert "columns.source reads 2 columns, so factors must be 1" in result.output
+
+
+def test_crf_tagger_learns_and_every_artifact_gives_its_viterbi_tags(tmp_path):
+    write_conll(tmp_path / "train.conll", 300, 0)
+    write_conll(tmp_path / "test.conll", 60, 1)
+    recipe = tmp_path / "crf.yaml"
+    recipe.write_text(
+        "name: crf_tagger\ntype: many_to_many\n"
+        f"data: {{train: {tmp_path / 'train.conll'}, test: {tmp_path / 'test.conll'}, "
+        "columns: {source: 0, target: 1}, valid_split: 0.1, "
+        "source: {tokenizer: pretokenized, lowercase: true}, target: {tokenizer: pretokenized}}\n"
+        "model: {units: 24, embedding_dim: 16, bidirectional: true, crf: true}\n"
+        "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0, tensorboard: false}\n"
+    )
+    out, _ = fit_recipe(recipe)
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[-1]["loss"]) < 0.3 * float(rows[0]["loss"])
+    assert float(rows[-1]["val_accuracy"]) > 0.9
+    assert json.loads((out / "metrics.json").read_text())["test"]["f1"] > 85
+
+    result = CliRunner().invoke(cli, ["export", str(out), "--format", "all", "--out", str(tmp_path / "export")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "export" / "crf_tagger"
+    tags = len(json.loads((folder / "vocab.target.json").read_text())["tokens"])
+    assert np.asarray(json.loads((folder / "export.json").read_text())["crf"]["transitions"]).shape == (tags, tags)
+    texts = ["the big dog likes a cat in the old red house on the car .", "IBM eats ."]
+    answers = []
+    for where in (out, folder, folder / "model.tflite"):
+        result = CliRunner().invoke(cli, ["predict", str(where), *texts, "--json"])
+        assert result.exit_code == 0, result.output
+        answers.append([row["tags"] for row in json.loads(result.output)])
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0][:4] == ["B-NP", "I-NP", "I-NP", "B-VP"] and len(answers[0][0]) == 15
+    served = tf.saved_model.load(str(folder / "1")).signatures["serving_default"](text=tf.constant(texts))
+    assert [[t.decode() for t in row if t] for row in served["tags"].numpy()] == answers[0]
+
+
+def test_crf_is_for_taggers_only(tmp_path):
+    write_factored_conll(tmp_path / "train.conll", 20, 0)
+    recipe = factored_recipe(tmp_path)
+    recipe.write_text(recipe.read_text().replace("type: many_to_many", "type: many_to_one")
+                      .replace("model: {", "model: {crf: true, "))
+    result = CliRunner().invoke(cli, ["validate", str(recipe)])
+    assert result.exit_code == 2
+    assert "model -> crf: only a tagger (many_to_many) has a CRF output" in result.output
+
+
+def test_word_dropout_reads_words_as_unknown_in_training_only():
+    from kerasrnn.builders.base import TokenDropout
+
+    ids = np.tile(np.array([[5, 9, 7, 1, 0, 0]], np.int32), (2000, 1))
+    layer = TokenDropout(0.25, seed=3)
+    dropped = layer(ids, training=True).numpy()
+    assert (dropped[:, 4:] == 0).all()  # padding stays padding
+    assert set(np.unique(dropped[:, :3])) == {1, 5, 7, 9}
+    assert abs((dropped[:, :3] == 1).mean() - 0.25) < 0.02
+    np.testing.assert_array_equal(layer(ids, training=False).numpy(), ids)
+    assert TokenDropout.from_config(layer.get_config()).rate == 0.25
+
+
+def write_spelled_conll(path, n, seed):
+    """Made-up words; a word's tag is B-X when it ends in "zz" and O otherwise."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxy"
+    with open(path, "w") as f:
+        for _ in range(n):
+            for _ in range(rng.randint(2, 6)):
+                word = "".join(rng.choice(letters) for _ in range(rng.randint(2, 6)))
+                marked = rng.random() < 0.4
+                f.write(f"{word + 'zz' if marked else word} {'B-X' if marked else 'O'}\n")
+            f.write("\n")
+
+
+def test_char_cnn_tags_unseen_words_by_their_spelling_in_every_artifact(tmp_path):
+    write_spelled_conll(tmp_path / "train.conll", 400, 0)
+    recipe = tmp_path / "chars.yaml"
+    recipe.write_text(
+        "name: chars\ntype: many_to_many\n"
+        f"data: {{train: {tmp_path / 'train.conll'}, columns: {{source: 0, target: 1}}, valid_split: 0.1, "
+        "source: {tokenizer: pretokenized}, target: {tokenizer: pretokenized}}\n"
+        "model: {units: 16, embedding_dim: 8, char_cnn: 16, word_dropout: 0.2}\n"
+        "training: {epochs: 5, batch_size: 16, learning_rate: 0.01, verbose: 0, tensorboard: false}\n"
+    )
+    out, _ = fit_recipe(recipe)
+    rng = random.Random(7)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxy") for _ in range(rng.randint(3, 9))) for _ in range(60)]
+    words = [w + "zz" if i % 2 else w for i, w in enumerate(words)]
+    texts = [" ".join(words[i : i + 5]) for i in range(0, 60, 5)] + ["qq"]
+    want = [["B-X" if w.endswith("zz") else "O" for w in t.split()] for t in texts]
+
+    result = CliRunner().invoke(cli, ["export", str(out), "--format", "all", "--out", str(tmp_path / "export")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "export" / "chars"
+    answers = []
+    for where in (out, folder, folder / "model.tflite"):
+        result = CliRunner().invoke(cli, ["predict", str(where), *texts, "--json"])
+        assert result.exit_code == 0, result.output
+        answers.append([row["tags"] for row in json.loads(result.output)])
+    assert answers[0] == answers[1] == answers[2]
+    right = [g == w for got, tags in zip(answers[0], want) for g, w in zip(got, tags)]
+    assert np.mean(right) > 0.9
