@@ -12,12 +12,14 @@ The export folder of a run named `name`:
 
 The SavedModel takes raw strings: tokenization and vocabularies are inside.
 Its `serving_default` returns readable answers: a label and probabilities
-(many_to_one, one_to_one), a tag per token (many_to_many), the decoded
+(many_to_one, one_to_one), a tag per token (many_to_many; a CRF tagger's
+Viterbi path, its per-token probabilities those of the token scores alone), the decoded
 sequence (seq2seq), the prompt's greedy continuation (language_model) or a
 greedy sequence for a condition label (one_to_many).
 
 The TFLite model takes token ids at a fixed batch; the app tokenizes with the
-settings in export.json. Sequence generators (seq2seq, language_model,
+settings in export.json (and a CRF tagger's app runs Viterbi over the logits
+with the transition scores export.json holds). Sequence generators (seq2seq, language_model,
 one_to_many) export `encode(tokens) -> states` and
 `step(token, states) -> (logits, states)`, so decoding runs token by token on
 the host (`kerasrnn.decoding`); the others export `logits(inputs)`, which TFLite names `serving_default`
