@@ -54,24 +54,28 @@ def write_conll(path, n, seed):
             f.write("\n")
 
 
+def chunking_recipe(folder, name, model, max_length=None):
+    """Tiny chunking data (300 training and 60 test sentences) and a tagger recipe over it."""
+    write_conll(folder / "train.conll", 300, 0)
+    write_conll(folder / "test.conll", 60, 1)
+    cut = f", max_length: {max_length}" if max_length else ""
+    recipe = folder / f"{name}.yaml"
+    recipe.write_text(
+        f"name: {name}\ntype: many_to_many\n"
+        f"data: {{train: {folder / 'train.conll'}, test: {folder / 'test.conll'}, "
+        "columns: {source: 0, target: 1}, valid_split: 0.1, "
+        f"source: {{tokenizer: pretokenized, lowercase: true{cut}}}, target: {{tokenizer: pretokenized{cut}}}}}\n"
+        f"model: {{units: 24, embedding_dim: 16, bidirectional: true, {model}}}\n"
+        "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0, tensorboard: false}\n"
+    )
+    return recipe
+
+
 @pytest.fixture(scope="module")
 def tagger_run(tmp_path_factory):
     """A tiny tagger fit; sources are truncated to 8 tokens in training only."""
     folder = tmp_path_factory.mktemp("tagger")
-    write_conll(folder / "train.conll", 300, 0)
-    write_conll(folder / "test.conll", 60, 1)
-    recipe = folder / "tagger.yaml"
-    recipe.write_text(
-        "name: tiny_tagger\ntype: many_to_many\n"
-        f"data: {{train: {folder / 'train.conll'}, test: {folder / 'test.conll'}, "
-        "columns: {source: 0, target: 1}, valid_split: 0.1, "
-        "source: {tokenizer: pretokenized, lowercase: true, max_length: 8}, "
-        "target: {tokenizer: pretokenized, max_length: 8}}\n"
-        "model: {units: 24, embedding_dim: 16, bidirectional: true, spelling_features: true}\n"
-        "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0,"
-        " tensorboard: false}\n"
-    )
-    return fit_recipe(recipe)[0], folder
+    return fit_recipe(chunking_recipe(folder, "tiny_tagger", "spelling_features: true", max_length=8))[0], folder
 
 
 def test_tagger_learns(tagger_run):
@@ -225,18 +229,25 @@ def test_token_features_are_checked(tmp_path):
     assert "columns.source reads 2 columns, so factors must be 1" in result.output
 
 
+def tags_from_every_artifact(run, out, name, texts):
+    """Exports the run of recipe `name` in both formats into `out`; (export folder, the tags `predict` gives).
+
+    The tags are checked to be the same from the run, the SavedModel and the .tflite.
+    """
+    result = CliRunner().invoke(cli, ["export", str(run), "--format", "all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    folder = out / name
+    answers = []
+    for where in (run, folder, folder / "model.tflite"):
+        result = CliRunner().invoke(cli, ["predict", str(where), *texts, "--json"])
+        assert result.exit_code == 0, result.output
+        answers.append([row["tags"] for row in json.loads(result.output)])
+    assert answers[0] == answers[1] == answers[2]
+    return folder, answers[0]
+
+
 def test_crf_tagger_learns_and_every_artifact_gives_its_viterbi_tags(tmp_path):
-    write_conll(tmp_path / "train.conll", 300, 0)
-    write_conll(tmp_path / "test.conll", 60, 1)
-    recipe = tmp_path / "crf.yaml"
-    recipe.write_text(
-        "name: crf_tagger\ntype: many_to_many\n"
-        f"data: {{train: {tmp_path / 'train.conll'}, test: {tmp_path / 'test.conll'}, "
-        "columns: {source: 0, target: 1}, valid_split: 0.1, "
-        "source: {tokenizer: pretokenized, lowercase: true}, target: {tokenizer: pretokenized}}\n"
-        "model: {units: 24, embedding_dim: 16, bidirectional: true, crf: true}\n"
-        "training: {epochs: 6, batch_size: 16, learning_rate: 0.01, verbose: 0, tensorboard: false}\n"
-    )
+    recipe = chunking_recipe(tmp_path, "crf_tagger", "crf: true")
     out, _ = fit_recipe(recipe)
     with open(out / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -244,21 +255,13 @@ def test_crf_tagger_learns_and_every_artifact_gives_its_viterbi_tags(tmp_path):
     assert float(rows[-1]["val_accuracy"]) > 0.9
     assert json.loads((out / "metrics.json").read_text())["test"]["f1"] > 85
 
-    result = CliRunner().invoke(cli, ["export", str(out), "--format", "all", "--out", str(tmp_path / "export")])
-    assert result.exit_code == 0, result.output
-    folder = tmp_path / "export" / "crf_tagger"
+    texts = ["the big dog likes a cat in the old red house on the car .", "IBM eats ."]
+    folder, answers = tags_from_every_artifact(out, tmp_path / "export", "crf_tagger", texts)
     tags = len(json.loads((folder / "vocab.target.json").read_text())["tokens"])
     assert np.asarray(json.loads((folder / "export.json").read_text())["crf"]["transitions"]).shape == (tags, tags)
-    texts = ["the big dog likes a cat in the old red house on the car .", "IBM eats ."]
-    answers = []
-    for where in (out, folder, folder / "model.tflite"):
-        result = CliRunner().invoke(cli, ["predict", str(where), *texts, "--json"])
-        assert result.exit_code == 0, result.output
-        answers.append([row["tags"] for row in json.loads(result.output)])
-    assert answers[0] == answers[1] == answers[2]
-    assert answers[0][0][:4] == ["B-NP", "I-NP", "I-NP", "B-VP"] and len(answers[0][0]) == 15
+    assert answers[0][:4] == ["B-NP", "I-NP", "I-NP", "B-VP"] and len(answers[0]) == 15
     served = tf.saved_model.load(str(folder / "1")).signatures["serving_default"](text=tf.constant(texts))
-    assert [[t.decode() for t in row if t] for row in served["tags"].numpy()] == answers[0]
+    assert [[t.decode() for t in row if t] for row in served["tags"].numpy()] == answers
 
 
 def test_crf_is_for_taggers_only(tmp_path):
@@ -314,14 +317,6 @@ def test_char_cnn_tags_unseen_words_by_their_spelling_in_every_artifact(tmp_path
     texts = [" ".join(words[i : i + 5]) for i in range(0, 60, 5)] + ["qq"]
     want = [["B-X" if w.endswith("zz") else "O" for w in t.split()] for t in texts]
 
-    result = CliRunner().invoke(cli, ["export", str(out), "--format", "all", "--out", str(tmp_path / "export")])
-    assert result.exit_code == 0, result.output
-    folder = tmp_path / "export" / "chars"
-    answers = []
-    for where in (out, folder, folder / "model.tflite"):
-        result = CliRunner().invoke(cli, ["predict", str(where), *texts, "--json"])
-        assert result.exit_code == 0, result.output
-        answers.append([row["tags"] for row in json.loads(result.output)])
-    assert answers[0] == answers[1] == answers[2]
-    right = [g == w for got, tags in zip(answers[0], want) for g, w in zip(got, tags)]
+    _, answers = tags_from_every_artifact(out, tmp_path / "export", "chars", texts)
+    right = [g == w for got, tags in zip(answers, want) for g, w in zip(got, tags)]
     assert np.mean(right) > 0.9
