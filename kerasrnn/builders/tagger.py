@@ -197,12 +197,13 @@ class Tagger(Builder):
         """A 1-D string tensor -> the model's inputs as ragged ids, row per string."""
         cut = (lambda t: t.tokenize(strings)) if truncate else (lambda t: t.split(strings))
         inputs = {"source": vocabs["source"].lookup(cut(self.tokenizers["source"]))}
+        # Spelling and characters are read as written, before any lower-casing.
+        raw = cut(self.raw) if self.spelled or self.char_cnn else None
         if self.spelled:
-            shape, suffix = _ragged(spelling, cut(self.raw))
+            shape, suffix = _ragged(spelling, raw)
             inputs["shape"] = shape
             inputs["suffix"] = vocabs["suffix"].lookup(suffix)
         if self.char_cnn:
-            raw = cut(self.raw)
             inputs["chars"] = raw.with_flat_values(vocabs["char"].lookup(characters(raw.flat_values)))
         for k, values in enumerate(self.raw.factor_values(strings, truncate), 1):
             inputs[f"factor_{k}"] = vocabs[f"factor_{k}"].lookup(values)
