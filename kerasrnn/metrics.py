@@ -53,8 +53,12 @@ def bleu(hypotheses, references):
     """Corpus BLEU by sacreBLEU's conventions (13a tokenization), 0-100.
 
     Args:
-        hypotheses: detokenized strings.
+        hypotheses: strings.
         references: one list of reference strings per hypothesis.
+
+    The builders pass hypotheses and references joined alike by the target
+    tokenizer (word tokens space-separated), so sacreBLEU's check for
+    tokenized input, which would warn on every call, is turned off.
     """
     import sacrebleu
 
@@ -62,7 +66,7 @@ def bleu(hypotheses, references):
     # sacreBLEU wants parallel reference streams; repeating a reference leaves
     # clipped counts and the closest reference length unchanged.
     streams = [[refs[min(k, len(refs) - 1)] for refs in references] for k in range(depth)]
-    return sacrebleu.corpus_bleu(hypotheses, streams).score
+    return sacrebleu.corpus_bleu(hypotheses, streams, force=True).score
 
 
 def macro_f1(gold, predicted):
