@@ -66,7 +66,7 @@ def spelling(tokens):
 
 def crf_weights(model):
     """(transitions, start, end) of a tagger's CRF layer as NumPy arrays, or None."""
-    layer = next((l for l in model.layers if isinstance(l, CRF)), None)
+    layer = next((found for found in model.layers if isinstance(found, CRF)), None)
     return None if layer is None else tuple(w.numpy() for w in layer.weights_tuple())
 
 
