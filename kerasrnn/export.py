@@ -509,6 +509,12 @@ class _KerasBackend:
         return {k: np.asarray(v) for k, v in out.items()}
 
 
+def _id_rows(ragged):
+    """Ragged ids -> nested lists, an empty row given one padding id (or one padded token)."""
+    blank = [[0]] if ragged.ragged_rank == 2 else [0]
+    return [row or blank for row in ragged.to_list()]
+
+
 def padded(rows, dtype):
     """Rows of ids, or rows of tokens' character ids, -> one array padded with 0 at the ends."""
     if any(isinstance(t, list) for r in rows for t in r):
@@ -626,8 +632,7 @@ class Runner:
         if getattr(self.builder, "vector", False):
             self.builder.check_vectors(texts, len(self.vocabs["source"]), "input")
         ragged = self.builder.inputs(self.vocabs, tf.constant(texts, tf.string), **extra)
-        empty = {k: [[0]] if v.ragged_rank == 2 else [0] for k, v in ragged.items()}
-        lists = {k: [r or empty[k] for r in v.to_list()] for k, v in ragged.items()}
+        lists = {k: _id_rows(v) for k, v in ragged.items()}
         out = [None] * len(texts)
         for _, index in _groups([len(r) for r in lists["source"]]):
             inputs = {k: padded([rows[i] for i in index], ragged[k].dtype.as_numpy_dtype)
@@ -818,8 +823,7 @@ def _representative(reference, texts, batch):
         else:
             extra = {"truncate": False} if reference.type == "many_to_many" else {}
             ragged = reference.builder.inputs(reference.vocabs, tf.constant([text]), **extra)
-            samples.append((LITE_DEFAULT, {k: padded([v.to_list()[0] or [[0] if v.ragged_rank == 2 else 0]],
-                                                     np.int32) for k, v in ragged.items()}))
+            samples.append((LITE_DEFAULT, {k: padded(_id_rows(v), np.int32) for k, v in ragged.items()}))
 
     def is_ids(array):
         return array.ndim >= 2 and array.dtype == np.int32
