@@ -12,8 +12,8 @@ The export folder of a run named `name`:
 
 The SavedModel takes raw strings: tokenization and vocabularies are inside.
 Its `serving_default` returns readable answers: a label and probabilities
-(many_to_one, one_to_one), a tag per token (many_to_many; a CRF tagger's
-Viterbi path, its per-token probabilities those of the token scores alone), the decoded
+(many_to_one, one_to_one), a tag per token with each tag's probability
+(many_to_many; for a CRF tagger the Viterbi path and the CRF's marginals), the decoded
 sequence (seq2seq), the prompt's greedy continuation (language_model) or a
 greedy sequence for a condition label (one_to_many).
 
@@ -54,7 +54,7 @@ from kerasrnn.builders.base import as_text, float32_model
 from kerasrnn.builders.tagger import best_tags, crf_weights
 from kerasrnn.data.vocab import BOS_ID, EOS_ID, Vocabulary
 from kerasrnn.fileio import write_json
-from kerasrnn.layers.crf import viterbi_decode
+from kerasrnn.layers.crf import crf_marginals, viterbi_decode
 
 EXPORT_JSON = "export.json"
 REPORT_JSON = "report.json"
@@ -297,13 +297,13 @@ def _serve_function(module, recipe):
         def serve(text):
             ragged = builder.inputs(vocabs, text, truncate=False)
             logits = tf.cast(model({k: v.to_tensor() for k, v in ragged.items()}, training=False), tf.float32)
-            # Per-token softmax; a CRF tagger's tags are still its Viterbi path.
-            probs = tf.nn.softmax(logits[..., 1:])
             lengths = ragged["source"].row_lengths()
             if crf is None:
+                probs = tf.nn.softmax(logits[..., 1:])
                 best = tf.argmax(probs, -1)
             else:
                 never_pad = logits - 1e9 * tf.one_hot(0, tf.shape(logits)[-1])
+                probs = crf_marginals(never_pad, lengths, *crf)[..., 1:]
                 best = viterbi_decode(never_pad, lengths, *crf) - 1
             tags = tf.gather(tf.constant(vocabs["target"].tokens[1:]), best)
             words = builder.tokenizers["source"].split(text).to_tensor("")

@@ -1,7 +1,7 @@
 """Recurrent layers and cells, and `recurrent()`, the factory the builders use."""
 
 from kerasrnn.layers.bidirectional import Bidirectional
-from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, viterbi_decode
+from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, crf_marginals, viterbi_decode
 from kerasrnn.layers.gru import GRU
 from kerasrnn.layers.gru_cell import GRUCell
 from kerasrnn.layers.layer_norm_gru import LayerNormGRU

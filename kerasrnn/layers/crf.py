@@ -12,8 +12,8 @@ BiLSTM).
 `CRF` is the layer that holds those transition weights. In the model it
 passes the scores (and their mask) through unchanged, so a tagger's logits
 stay its output; `CRFLoss` and `ViterbiAccuracy` train and score with it,
-and `viterbi_decode` decodes with its weights anywhere, NumPy arrays
-included.
+`viterbi_decode` decodes with its weights anywhere, NumPy arrays included,
+and `crf_marginals` gives each token's tag probabilities.
 """
 
 import keras
@@ -24,20 +24,11 @@ def _time_major(*tensors):
     return [tf.transpose(t, [1, 0] + list(range(2, t.shape.rank))) for t in tensors]
 
 
-def crf_log_likelihood(scores, tags, mask, transitions, start, end):
-    """Log-probability of each row's tag sequence under the CRF.
+def _forward(scores, tags, mask, transitions, start):
+    """The forward algorithm over the masked positions, scoring `tags` on the way.
 
-    Args:
-        scores: `[batch, steps, tags]` emission scores.
-        tags: `[batch, steps]` int tag ids.
-        mask: `[batch, steps]` bool; positions that are False are left out of
-            the sequence (padding, or a token whose tag is unknown).
-        transitions: `[tags, tags]`, the score of tag `j` after tag `i` at `[i, j]`.
-        start, end: `[tags]` scores of the first and the last tag.
-
-    Returns:
-        `[batch]` float32: gold score minus the log-partition; 0 for a row
-        with no position in the mask.
+    Returns `[batch, tags]` log-sums of every path into each last tag, the
+    gold path's score so far, its last tag, and whether the row has a position.
     """
     scores = tf.cast(scores, tf.float32)
     s, y, m = _time_major(scores, tf.cast(tags, tf.int32), tf.cast(mask, tf.bool))
@@ -56,10 +47,55 @@ def crf_log_likelihood(scores, tags, mask, transitions, start, end):
 
     init = (tf.zeros([batch, k]), tf.zeros([batch]), tf.zeros([batch], tf.int32),
             tf.zeros([batch], tf.bool))
-    alpha, gold, prev, started = tf.foldl(step, (s, y, m), init)
+    return tf.foldl(step, (s, y, m), init)
+
+
+def crf_log_likelihood(scores, tags, mask, transitions, start, end):
+    """Log-probability of each row's tag sequence under the CRF.
+
+    Args:
+        scores: `[batch, steps, tags]` emission scores.
+        tags: `[batch, steps]` int tag ids.
+        mask: `[batch, steps]` bool; positions that are False are left out of
+            the sequence (padding, or a token whose tag is unknown).
+        transitions: `[tags, tags]`, the score of tag `j` after tag `i` at `[i, j]`.
+        start, end: `[tags]` scores of the first and the last tag.
+
+    Returns:
+        `[batch]` float32: gold score minus the log-partition; 0 for a row
+        with no position in the mask.
+    """
+    alpha, gold, prev, started = _forward(scores, tags, mask, transitions, start)
     log_z = tf.reduce_logsumexp(alpha + end, axis=-1)
     likelihood = gold + tf.gather(end, prev) - log_z
     return tf.where(started, likelihood, 0.0)
+
+
+def crf_marginals(scores, lengths, transitions, start, end):
+    """Each token's probability of each tag under the CRF, every tag sequence counted.
+
+    The forward-backward marginals, taken as the gradient of the
+    log-partition with respect to the scores; unlike a softmax of the scores
+    alone they account for the transitions, so they agree with the Viterbi
+    path's confidence.
+
+    Args:
+        scores: `[batch, steps, tags]` emission scores (array or tensor).
+        lengths: `[batch]` how many leading steps of each row are real.
+        transitions, start, end: the CRF's weights, as in `crf_log_likelihood`.
+
+    Returns:
+        `[batch, steps, tags]` float32; each real step sums to 1, steps past
+        a row's length are 0.
+    """
+    scores = tf.convert_to_tensor(scores, tf.float32)
+    transitions, start, end = (tf.cast(w, tf.float32) for w in (transitions, start, end))
+    mask = tf.sequence_mask(lengths, tf.shape(scores)[1])
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        alpha, _, _, started = _forward(scores, tf.zeros_like(mask, tf.int32), mask, transitions, start)
+        log_z = tf.where(started, tf.reduce_logsumexp(alpha + end, axis=-1), 0.0)
+    return tape.gradient(log_z, scores)
 
 
 def viterbi_decode(scores, lengths, transitions, start, end):

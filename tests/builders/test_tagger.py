@@ -262,6 +262,11 @@ def test_crf_tagger_learns_and_every_artifact_gives_its_viterbi_tags(tmp_path):
     assert answers[0][:4] == ["B-NP", "I-NP", "I-NP", "B-VP"] and len(answers[0]) == 15
     served = tf.saved_model.load(str(folder / "1")).signatures["serving_default"](text=tf.constant(texts))
     assert [[t.decode() for t in row if t] for row in served["tags"].numpy()] == answers
+    # The CRF's marginals: a distribution over the tags at each real token, none past it.
+    probs, lengths = served["probabilities"].numpy(), served["length"].numpy()
+    real = np.arange(probs.shape[1])[None] < lengths[:, None]
+    np.testing.assert_allclose(probs.sum(-1)[real], 1.0, atol=1e-4)
+    assert (probs[~real] == 0).all()
 
 
 def test_crf_is_for_taggers_only(tmp_path):

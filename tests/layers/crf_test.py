@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn.layers import CRF, CRFLoss, viterbi_decode
+from kerasrnn.layers import CRF, CRFLoss, crf_marginals, viterbi_decode
 from kerasrnn.layers.crf import crf_log_likelihood
 
 TAGS = 3
@@ -56,6 +56,23 @@ def test_viterbi_finds_the_best_path_of_each_length(steps):
         best = max(all_paths(n), key=lambda p: path_score(scores[row, :n], p, *crf))
         assert tuple(got[row, :n]) == best
         assert (got[row, n:] == got[row, n - 1]).all()
+
+
+def test_marginals_are_each_tags_share_of_every_path():
+    rng = np.random.default_rng(1)
+    crf = weights(rng)
+    scores = rng.normal(size=(3, 4, TAGS)).astype(np.float32)
+    lengths = [4, 2, 1]
+    got = crf_marginals(scores, lengths, *crf).numpy()
+    for row, n in enumerate(lengths):
+        paths = all_paths(n)
+        p = np.exp([path_score(scores[row, :n], path, *crf) for path in paths])
+        p /= p.sum()
+        want = np.zeros((n, TAGS))
+        for path, share in zip(paths, p):
+            want[np.arange(n), path] += share
+        np.testing.assert_allclose(got[row, :n], want, atol=1e-5)
+        assert (got[row, n:] == 0).all()
 
 
 def test_transitions_can_overrule_the_token_scores():
