@@ -76,8 +76,7 @@ def crf_marginals(scores, lengths, transitions, start, end):
 
     The forward-backward marginals, taken as the gradient of the
     log-partition with respect to the scores; unlike a softmax of the scores
-    alone they account for the transitions, so they agree with the Viterbi
-    path's confidence.
+    alone they count the transitions, as the Viterbi path does.
 
     Args:
         scores: `[batch, steps, tags]` emission scores (array or tensor).
@@ -88,7 +87,7 @@ def crf_marginals(scores, lengths, transitions, start, end):
         `[batch, steps, tags]` float32; each real step sums to 1, steps past
         a row's length are 0.
     """
-    scores = tf.convert_to_tensor(scores, tf.float32)
+    scores = tf.cast(scores, tf.float32)
     transitions, start, end = (tf.cast(w, tf.float32) for w in (transitions, start, end))
     mask = tf.sequence_mask(lengths, tf.shape(scores)[1])
     with tf.GradientTape() as tape:
