@@ -15,6 +15,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kerasrnn import builders, config, training  # noqa: E402
+from kerasrnn.data.loading import load_splits  # noqa: E402
 
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "recipes", "g2p_cmudict.yaml")
 
@@ -53,7 +54,7 @@ def main():
     for streaming in (False, True):
         recipe = config.load_recipe(RECIPE, args.overrides + [f"data.streaming={str(streaming).lower()}"])
         builder = builders.get(recipe)
-        data = training.load_splits(recipe)
+        data = load_splits(recipe)
         vocabs = builder.fit_vocabs(data["train"])
         model = builder.build(vocabs)
         model.compile(

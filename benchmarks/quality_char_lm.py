@@ -38,6 +38,7 @@ def main():
     os.environ.setdefault("KERASRNN_DATA_MIRROR", os.path.join(ROOT, "..", "shared", "data"))
 
     from kerasrnn import config, training
+    from kerasrnn.data.loading import load_split
     from kerasrnn.runs import Run, read_history
 
     recipe = config.load_recipe(args.recipe, args.overrides)
@@ -47,7 +48,7 @@ def main():
     train_minutes = (time.time() - started) / 60
     run = Run(args.output)
     history = read_history(os.path.join(args.output, "history.csv"))
-    held_out = training.load_splits(run.recipe, echo=lambda _: None)["valid"]
+    held_out = load_split(run.recipe, "valid")
     started = time.time()
     result = run.builder.evaluate(run.model, run.vocabs, held_out)
     seconds = time.time() - started

@@ -51,7 +51,7 @@ def score_checkpoint(run_dir, epoch):
     """
     import tensorflow as tf
 
-    from kerasrnn import training
+    from kerasrnn.data.loading import load_splits
     from kerasrnn.runs import Run
 
     run = Run(run_dir)
@@ -59,7 +59,7 @@ def score_checkpoint(run_dir, epoch):
     model = builder.build(vocabs)
     path = os.path.join(run_dir, "checkpoints", f"ckpt-{epoch}")
     tf.train.Checkpoint(model=model).restore(path).expect_partial()
-    data = training.load_splits(run.recipe, echo=lambda _: None)
+    data = load_splits(run.recipe, echo=lambda _: None)
     valid = builder.evaluate(model, vocabs, data["valid"])
     recorded = [r for r in read_history(run_dir) if int(r["epoch"]) == epoch][0]["val_accuracy"]
     check = valid.get("token_accuracy", valid.get("accuracy"))

@@ -21,6 +21,7 @@ PUBLISHED = [
     ("Sequitur joint n-gram", 24.53, 5.88),
     ("LSTM encoder-decoder, no attention (Yao & Zweig 2015)", 28.61, 7.63),
     ("3-layer BiLSTM (Yao & Zweig 2015)", 23.55, 5.45),
+    ("Deep BiLSTM with a CTC output, no language model (Rao et al. 2015)", 25.8, None),
 ]
 
 
@@ -35,6 +36,7 @@ def main():
     os.environ.setdefault("KERASRNN_DATA_MIRROR", os.path.join(ROOT, "..", "shared", "data"))
 
     from kerasrnn import config, training
+    from kerasrnn.data.loading import load_split
     from kerasrnn.runs import Run
 
     overrides = ["data.dataset=cmudict_g2p"] + args.overrides
@@ -44,7 +46,7 @@ def main():
         training.fit(recipe, args.output)
     train_seconds = time.time() - started
     run = Run(args.output)
-    test = training.load_splits(run.recipe, echo=lambda _: None)["test"]
+    test = load_split(run.recipe, "test")
     rows = []
     for strategy in ("greedy", "beam"):
         run.recipe["decoding"].update(strategy=strategy, beam_width=args.beam)
@@ -58,7 +60,7 @@ def main():
           f"{os.cpu_count()} CPU cores; training took {train_seconds / 60:.1f} min")
     print(f"{'model':58s} {'WER %':>7s} {'PER %':>7s}")
     for name, wer, per in PUBLISHED:
-        print(f"{name:58s} {wer:7.2f} {per:7.2f}")
+        print(f"{name:58s} {wer:7.2f} " + (f"{per:7.2f}" if per is not None else f"{'-':>7s}"))
     for name, wer, per, seconds in rows:
         print(f"{name:58s} {wer:7.2f} {per:7.2f}   (decoding {seconds:.0f} s)")
     print(json.dumps({"recipe": args.recipe, "overrides": overrides, "results": rows}))

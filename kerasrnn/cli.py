@@ -11,13 +11,19 @@ import sys
 import click
 
 import kerasrnn
+from kerasrnn import config, diagnostics, export, training
+from kerasrnn.data import catalog
+from kerasrnn.data.inspect import format_report
+from kerasrnn.errors import KerasRNNError, RecipeError
+from kerasrnn.runs import Run
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+
 class InputError(click.ClickException):
-    """A user's mistake (recipe, data, paths): one line, exit code 2."""
+    """A user's mistake on the command line: one line, exit code 2."""
 
     exit_code = EXIT_USAGE
 
@@ -25,16 +31,13 @@ class InputError(click.ClickException):
 @contextlib.contextmanager
 def reported_errors():
     """Turns the package's errors into one-line messages and exit codes."""
-    from kerasrnn.config import RecipeError
-    from kerasrnn.data.errors import DataError
-
     try:
         yield
-    except RecipeError as e:
-        for line in e.errors:
+    except KerasRNNError as e:
+        for line in e.lines:
             click.echo(f"Error: {line}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (DataError, FileNotFoundError) as e:
+        sys.exit(e.exit_code)
+    except FileNotFoundError as e:
         raise InputError(str(e).strip("'\""))
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -52,6 +55,29 @@ def reported_errors():
 
 
 SET_HELP = "Override a recipe key, e.g. --set training.epochs=2 (repeatable)."
+JSON_HELP = "Print JSON instead of text."
+
+
+def _inputs(texts, input_file):
+    """TEXTS and the lines of --input, at least one of them."""
+    texts = list(texts) + ([line.rstrip("\n") for line in input_file] if input_file else [])
+    if not texts:
+        raise InputError("give TEXTS or --input FILE")
+    return texts
+
+
+def _emit(rows, as_json, show):
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            click.echo(show(row))
+
+
+def _format_metric(name, value):
+    if isinstance(value, float) and (name.endswith("_rate") or "accuracy" in name):
+        return f"{value:.2%}"
+    return f"{value:,.4g}" if isinstance(value, (int, float)) else str(value)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,12 +94,10 @@ def cli():
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def validate(recipes, overrides):
     """Check RECIPES without training; report every problem, one per line."""
-    from kerasrnn.config import RecipeError, load_recipe
-
     failed = False
     for path in recipes:
         try:
-            load_recipe(path, overrides)
+            config.load_recipe(path, overrides)
         except RecipeError as e:
             failed = True
             for line in e.errors:
@@ -86,22 +110,10 @@ def validate(recipes, overrides):
 @cli.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False),
-    help="Run folder to write (default: saved_models/<recipe name>/).",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue the run folder's training from its latest checkpoint.",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Start over in a folder that holds a run, or resume with a changed recipe.",
-)
+@click.option("--output", "-o", type=click.Path(file_okay=False),
+              help="Run folder to write (default: saved_models/<recipe name>/).")
+@click.option("--resume", is_flag=True, help="Continue the run folder's training from its latest checkpoint.")
+@click.option("--force", is_flag=True, help="Start over in a folder that holds a run, or resume with a changed recipe.")
 def fit(recipe, overrides, output, resume, force):
     """Train the model a RECIPE describes and evaluate it on held-out data.
 
@@ -110,25 +122,10 @@ def fit(recipe, overrides, output, resume, force):
     a checkpoint per epoch; after a crash or a kill, --resume continues it.
     """
     with reported_errors():
-        from kerasrnn import training
-        from kerasrnn.config import load_recipe
-
-        resolved = load_recipe(recipe, overrides)
-        run_dir = output or os.path.join("saved_models", resolved["name"])
-        try:
-            result = training.fit(resolved, run_dir, echo=click.echo, resume=resume, force=force)
-        except training.TrainingError as e:
-            click.echo(f"Error: {e}", err=True)
-            sys.exit(EXIT_FAILED)
-    click.echo(f"Run saved to {run_dir}")
-    for name, value in result.get("test", {}).items():
+        run = kerasrnn.fit(recipe, overrides, output, resume=resume, force=force, echo=click.echo)
+    click.echo(f"Run saved to {run.path}")
+    for name, value in run.metrics.get("test", {}).items():
         click.echo(f"  test {name}: {_format_metric(name, value)}")
-
-
-def _format_metric(name, value):
-    if isinstance(value, float) and (name.endswith("_rate") or "accuracy" in name):
-        return f"{value:.2%}"
-    return f"{value:,.4g}" if isinstance(value, (int, float)) else str(value)
 
 
 DATA_DIR_HELP = "Cache folder (default: $KERASRNN_DATA, else ~/.cache/kerasrnn)."
@@ -144,8 +141,6 @@ def datasets():
 def datasets_list(data_dir):
     """List each data set: name, task, size, source and whether it is cached."""
     with reported_errors():
-        from kerasrnn.data import catalog
-
         rows = catalog.listing(data_dir)
     width = max(len(row["name"]) for row in rows)
     for row in rows:
@@ -156,17 +151,12 @@ def datasets_list(data_dir):
 @datasets.command("fetch")
 @click.argument("names", nargs=-1, required=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), help=DATA_DIR_HELP)
-@click.option(
-    "--mirror",
-    type=click.Path(exists=True, file_okay=False),
-    help="Offline mirror folder laid out like the cache (default: $KERASRNN_DATA_MIRROR).",
-)
+@click.option("--mirror", type=click.Path(exists=True, file_okay=False),
+              help="Offline mirror folder laid out like the cache (default: $KERASRNN_DATA_MIRROR).")
 @click.option("--quiet", "-q", is_flag=True, help="Hide the download progress bars.")
 def datasets_fetch(names, data_dir, mirror, quiet):
     """Fetch the data sets NAMES into the cache, checking every file's sha256."""
     with reported_errors():
-        from kerasrnn.data import catalog
-
         for name in names:
             catalog.get(name)
         for name in names:
@@ -176,73 +166,33 @@ def datasets_fetch(names, data_dir, mirror, quiet):
                 click.echo(f"{name} {split}: {shown}")
 
 
-def _load_run(run_dir):
-    from kerasrnn.runs import Run
-
-    return Run(run_dir)
-
-
-def _emit(rows, as_json, show):
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for row in rows:
-            click.echo(show(row))
-
-
 @cli.command()
 @click.argument("run", type=click.Path(exists=True))
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--input",
-    "input_file",
-    type=click.File("r", encoding="utf-8"),
-    help="Read one input per line from this file ('-' for standard input).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"),
+              help="Read one input per line from this file ('-' for standard input).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def predict(run, texts, input_file, as_json):
     """Run a trained model on TEXTS (or --input lines) and print its answers.
 
+    RUN is a run folder, an export folder, a SavedModel or a .tflite file.
     Labels come with their probabilities, taggers give a tag per token, and
     sequence models print the decoded sequence.
     """
     with reported_errors():
-        texts = list(texts) + ([line.rstrip("\n") for line in input_file] if input_file else [])
-        if not texts:
-            raise InputError("give TEXTS or --input FILE")
-        from kerasrnn import export
-
-        if export.is_export(run):
-            rows = export.predict(run, texts)
-        else:
-            loaded = _load_run(run)
-            rows = loaded.builder.predict(loaded.model, loaded.vocabs, texts)
+        rows = kerasrnn.load(run).predict(_inputs(texts, input_file))
     _emit(rows, as_json, lambda r: f"{r['input']}\t{r['output']}")
 
 
 @cli.command()
-@click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--data",
-    "data_files",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Evaluate on this file (the recipe's format); default: the run's test split.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.argument("run", type=click.Path(exists=True))
+@click.option("--data", "data_files", multiple=True, type=click.Path(exists=True),
+              help="Evaluate on this file (the recipe's format); default: the run's test split.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def evaluate(run, data_files, as_json):
-    """Score a trained RUN on held-out data with the metrics of its type."""
+    """Score a trained RUN (or an export) on held-out data with the metrics of its type."""
     with reported_errors():
-        from kerasrnn import training
-
-        loaded = _load_run(run)
-        recipe = loaded.recipe
-        if data_files:
-            recipe = {**recipe, "data": {**recipe["data"], "test": list(data_files)}}
-        examples = training.load_splits(recipe, echo=lambda _: None)["test"]
-        if not examples:
-            raise InputError(f"{run}: no held-out examples to evaluate on")
-        result = loaded.builder.evaluate(loaded.model, loaded.vocabs, examples)
+        result = kerasrnn.load(run).evaluate(list(data_files) or None)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
@@ -258,47 +208,35 @@ def plot(run):
     The PNGs are written into the run folder; their paths are printed.
     """
     with reported_errors():
-        from kerasrnn import plots
-
-        paths = plots.plot_run(_load_run(run))
+        paths = training.plot_run(Run(run))
     for path in paths:
         click.echo(path)
 
 
-def _generative(run):
-    loaded = _load_run(run)
-    if not hasattr(loaded.builder, "sample"):
-        raise InputError(
-            f"{run}: a {loaded.recipe['type']} run does not generate or score text; "
-            "sample and score need a language_model or one_to_many run"
-        )
-    return loaded
-
-
 @cli.command()
-@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.argument("run", type=click.Path(exists=True))
 @click.option("--prompt", default=None, help="Text the samples continue (language models).")
 @click.option("--condition", default=None, help="The label a one_to_many model generates from.")
 @click.option("--num", "-n", type=click.IntRange(1, 10000), default=5, show_default=True, help="How many samples.")
-@click.option("--temperature", type=click.FloatRange(0.0), default=None, help="Sampling temperature; 0 is greedy (default: the recipe's).")
+@click.option("--temperature", type=click.FloatRange(0.0), default=None,
+              help="Sampling temperature; 0 is greedy (default: the recipe's).")
 @click.option("--top-k", type=click.IntRange(0), default=None, help="Sample among the k likeliest tokens; 0 for all.")
 @click.option("--top-p", type=click.FloatRange(0.0, 1.0), default=None, help="Sample within this probability mass.")
-@click.option("--max-length", type=click.IntRange(1), default=None, help="Longest sample in tokens (default: the recipe's).")
+@click.option("--max-length", type=click.IntRange(1), default=None,
+              help="Longest sample in tokens (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Seed: the same seed gives the same samples.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def sample(run, prompt, condition, num, temperature, top_k, top_p, max_length, seed, as_json):
     """Generate new sequences from a language_model or one_to_many RUN.
 
     Tokens are drawn from the model's distribution (temperature, top-k and
     top-p filter it); with --seed the samples are reproducible.
     """
+    options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "max_length": max_length}
     with reported_errors():
-        loaded = _generative(run)
-        options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "max_length": max_length}
-        decoding = {"strategy": "sample", **{k: v for k, v in options.items() if v is not None}}
-        texts = loaded.builder.sample(
-            loaded.model, loaded.vocabs, num, prompt=prompt, condition=condition,
-            decoding=decoding, seed=seed,
+        texts = kerasrnn.load(run).sample(
+            num, prompt=prompt, condition=condition, seed=seed,
+            **{k: v for k, v in options.items() if v is not None},
         )
     if as_json:
         click.echo(json.dumps(texts, ensure_ascii=False, indent=2))
@@ -308,16 +246,12 @@ def sample(run, prompt, condition, num, temperature, top_k, top_p, max_length, s
 
 
 @cli.command()
-@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.argument("run", type=click.Path(exists=True))
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--input",
-    "input_file",
-    type=click.File("r", encoding="utf-8"),
-    help="Read one text per line from this file ('-' for standard input).",
-)
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"),
+              help="Read one text per line from this file ('-' for standard input).")
 @click.option("--condition", default=None, help="The label texts are scored under (one_to_many).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def score(run, texts, input_file, condition, as_json):
     """Rank TEXTS by how likely a language_model RUN finds them, likeliest first.
 
@@ -325,13 +259,9 @@ def score(run, texts, input_file, condition, as_json):
     included), its mean per token, and its perplexity.
     """
     with reported_errors():
-        texts = list(texts) + ([line.rstrip("\n") for line in input_file] if input_file else [])
-        if not texts:
-            raise InputError("give TEXTS or --input FILE")
-        loaded = _generative(run)
-        extra = {"condition": condition} if condition is not None else {}
-        rows = loaded.builder.score(loaded.model, loaded.vocabs, texts, **extra)
-        rows.sort(key=lambda row: -row["log_prob"])
+        model = kerasrnn.load(run)
+        rows = model.score(_inputs(texts, input_file), condition=condition)
+    rows.sort(key=lambda row: -row["log_prob"])
     _emit(
         rows, as_json,
         lambda r: f"{r['log_prob']:10.3f}  {r['mean_log_prob']:8.4f}/token  ppl {r['perplexity']:8.3f}  {r['text']}",
@@ -346,11 +276,8 @@ def data():
 @data.command("inspect")
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option(
-    "--png",
-    type=click.Path(dir_okay=False),
-    help="Where to draw the train split's length histograms (default: ./<name>_data.png).",
-)
+@click.option("--png", type=click.Path(dir_okay=False),
+              help="Where to draw the train split's length histograms (default: ./<name>_data.png).")
 def data_inspect(recipe, overrides, png):
     """Report what a RECIPE's data looks like in its tokens.
 
@@ -359,13 +286,8 @@ def data_inspect(recipe, overrides, png):
     vocabulary training would build from train, and the label balance.
     """
     with reported_errors():
-        from kerasrnn import training
-        from kerasrnn.config import load_recipe
-        from kerasrnn.data.inspect import format_report
-
-        resolved = load_recipe(recipe, overrides)
-        png = png or f"{resolved['name']}_data.png"
-        reports = training.inspect_data(resolved, png, echo=click.echo)
+        resolved = config.load_recipe(recipe, overrides)
+        reports = training.inspect_data(resolved, png or f"{resolved['name']}_data.png", echo=click.echo)
     for split, report in reports.items():
         click.echo(f"{split}:")
         click.echo("\n".join(f"  {line}" for line in format_report(report).splitlines()))
@@ -373,9 +295,9 @@ def data_inspect(recipe, overrides, png):
 
 @cli.command("export")
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["savedmodel", "tflite", "all"]),
+@click.option("--format", "fmt", type=click.Choice([*export.FORMATS, "all"]),
               help="What to write (default: the recipe's export -> formats).")
-@click.option("--quantize", type=click.Choice(["none", "float16", "dynamic", "int8"]),
+@click.option("--quantize", type=click.Choice(export.QUANTIZE),
               help="Also write a quantized TFLite model (default: export -> quantize).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Export root; the model lands in OUT/<name>/ (default: RUN/export).")
@@ -387,15 +309,9 @@ def export_command(run, fmt, quantize, out, batch_size, texts):
     The SavedModel (OUT/<name>/1/) takes raw strings; the TFLite models take
     token ids and use builtin ops only. Parity with Keras is printed.
     """
+    formats = export.FORMATS if fmt == "all" else ([fmt] if fmt else None)
     with reported_errors():
-        from kerasrnn import export
-
-        loaded = _load_run(run)
-        settings = loaded.recipe["export"]
-        formats = export.FORMATS if fmt == "all" else ([fmt] if fmt else settings["formats"])
-        report = export.export(
-            loaded, formats, quantize or settings["quantize"], out, batch_size, texts, echo=click.echo
-        )
+        report = kerasrnn.load(run).export(formats, quantize, out, batch_size, texts, echo=click.echo)
     click.echo(f"Exported to {report['folder']}")
 
 
@@ -421,15 +337,11 @@ def diagnose_gradients(target, length, cells, out):
     of the last step's output. Prints the PNG's path and, per curve, the
     first step's gradient norm over the last step's.
     """
+    names = [c.strip() for c in cells.split(",") if c.strip()] if cells else None
+    unknown = [c for c in names or () if c not in config.CELLS]
+    if unknown:
+        raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(config.CELLS)}")
     with reported_errors():
-        from kerasrnn.config import CELLS
-
-        names = [c.strip() for c in cells.split(",") if c.strip()] if cells else None
-        unknown = [c for c in names or () if c not in CELLS]
-        if unknown:
-            raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(CELLS)}")
-        from kerasrnn import diagnostics
-
         path, curves = diagnostics.gradients(target, length=length, cells=names, out=out)
     click.echo(path)
     for label, norms in curves.items():

@@ -17,6 +17,10 @@ from typing import Any
 
 import yaml
 
+from kerasrnn.data import catalog, readers, tokenizers
+from kerasrnn.errors import RecipeError
+from kerasrnn.layers import registry
+
 TYPES = (
     "one_to_one",
     "one_to_many",
@@ -25,38 +29,9 @@ TYPES = (
     "seq2seq",
     "language_model",
 )
-CELLS = (
-    "simple_rnn",
-    "gru",
-    "minimal_gru",
-    "lstm",
-    "layer_norm_lstm",
-    "layer_norm_gru",
-    "min_gru",
-    "min_lstm",
-)
-FORMATS = (
-    "auto",
-    "text",
-    "tsv",
-    "csv",
-    "jsonl",
-    "label_sentence",
-    "conll",
-    "parallel",
-    "folder",
-    "cmudict",
-)
-TOKENIZERS = ("char", "word", "script", "subword", "pretokenized", "label", "vector")
-
-
-class RecipeError(Exception):
-    """A recipe that cannot be used; `errors` holds one line per problem."""
-
-    def __init__(self, errors, source=None):
-        self.errors = list(errors)
-        self.source = source
-        super().__init__("\n".join(self.errors))
+CELLS = tuple(registry.CELLS)
+FORMATS = ("auto", *readers.FORMATS)
+TOKENIZERS = tokenizers.KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,6 +234,53 @@ SCHEMA = {
         ),
         "residual": Field(
             (bool,), False, "Residual connections between stacked layers."
+        ),
+        "decoder": Field(
+            (str,),
+            "rnn",
+            "seq2seq: rnn, a recurrent decoder generating the target token by "
+            "token from the encoder's states; or ctc, a softmax over the target "
+            "tokens plus a blank at every encoder step (CTC, Graves et al. 2006): "
+            "one pass, no step loop, for outputs in the order of the input "
+            "(G2P, transliteration, spelling).",
+            choices=("rnn", "ctc"),
+        ),
+        "upsample": Field(
+            (int,),
+            1,
+            "seq2seq with decoder ctc: read each source token this many times, "
+            "so the output can be up to this many times longer than the input "
+            "(G2P: 'x' -> 'K S'). Examples that still do not fit are left out "
+            "of training and reported.",
+            min=1,
+            max=8,
+        ),
+        "upsample_mode": Field(
+            (str,),
+            "split",
+            "seq2seq with decoder ctc, how steps are made: split, the encoder "
+            "runs at the source's rate and its output layer gives `upsample` "
+            "steps of scores per source token (cheapest); or repeat, each "
+            "source embedding is repeated `upsample` times before the encoder.",
+            choices=("split", "repeat"),
+        ),
+        "reverse_source": Field(
+            (bool,),
+            False,
+            "seq2seq with decoder rnn: the encoder reads each source reversed "
+            "(Sutskever et al. 2014), so the first target tokens sit close in "
+            "time to the first source tokens. Inside the model: exports read "
+            "the same way.",
+        ),
+        "context": Field(
+            (str,),
+            "initial_state",
+            "seq2seq with decoder rnn, where the encoder's summary enters the "
+            "decoder: initial_state, its final states start the decoder; or "
+            "every_step, also a context vector (a tanh layer over the top "
+            "encoder level's final states) joined to every decoder input and "
+            "to the output layer's input (Cho et al. 2014).",
+            choices=("initial_state", "every_step"),
         ),
         "embedding_dim": Field((int,), 64, "Token embedding size.", min=1),
         "dropout": Field(
@@ -470,7 +492,9 @@ SCHEMA = {
             "How sequences are generated for evaluation and predict.",
             choices=("greedy", "beam", "sample"),
         ),
-        "beam_width": Field((int,), 4, "Beam width for beam search.", min=1),
+        "beam_width": Field(
+            (int,), 4, "Beam width for beam search (prefix beam search for a ctc decoder).", min=1
+        ),
         "length_penalty": Field(
             (float,),
             0.0,
@@ -536,7 +560,7 @@ def _path_exists(pattern):
     return os.path.exists(pattern)
 
 
-def _check_field(path, value, field, errors):
+def _check_field(path, value, field, errors, files=True):
     where = _SEP.join(path)
     if value is None:
         if field.required:
@@ -564,12 +588,12 @@ def _check_field(path, value, field, errors):
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str):
                 errors.append(f"{where}: expected a path, got {item!r}")
-            elif not _path_exists(item):
+            elif files and not _path_exists(item):
                 errors.append(f"{where}: no such file: {item}")
     return value
 
 
-def _resolve(path, section, schema, errors):
+def _resolve(path, section, schema, errors, files=True):
     """Checks `section` against `schema`; returns it with defaults filled."""
     where = _SEP.join(path) if path else "recipe"
     if section is None:
@@ -586,12 +610,39 @@ def _resolve(path, section, schema, errors):
     for key, spec in schema.items():
         value = section.get(key)
         if isinstance(spec, dict):
-            resolved[key] = _resolve(path + [key], value, spec, errors)
+            resolved[key] = _resolve(path + [key], value, spec, errors, files)
         else:
             if key not in section:
                 value = copy.deepcopy(spec.default)
-            resolved[key] = _check_field(path + [key], value, spec, errors)
+            resolved[key] = _check_field(path + [key], value, spec, errors, files)
     return resolved
+
+
+def _check_ctc(recipe, errors):
+    model, strategy = recipe["model"], recipe["decoding"]["strategy"]
+    if model["decoder"] == "ctc" and recipe["type"] != "seq2seq":
+        errors.append(f"model{_SEP}decoder: ctc is a decoder of seq2seq, not of {recipe['type']}")
+    if model["upsample"] != 1 and model["decoder"] != "ctc":
+        errors.append(f"model{_SEP}upsample: only a ctc decoder (model.decoder: ctc) reads steps again")
+    if model["decoder"] == "ctc" and strategy == "sample":
+        errors.append(
+            f"decoding{_SEP}strategy: a ctc decoder decodes by greedy or beam (prefix beam search), "
+            "not sample"
+        )
+
+
+def _check_seq2seq(recipe, errors):
+    model = recipe["model"]
+    rnn = recipe["type"] == "seq2seq" and model["decoder"] == "rnn"
+    where = "a ctc decoder" if recipe["type"] == "seq2seq" else recipe["type"]
+    for key, value, default, what in (
+        ("reverse_source", model["reverse_source"], False, "reads its source reversed"),
+        ("context", model["context"], "initial_state", "joins a context to every step"),
+    ):
+        if value != default and not rnn:
+            errors.append(
+                f"model{_SEP}{key}: only a seq2seq with decoder rnn {what}, not {where}"
+            )
 
 
 def _check_data(recipe, errors):
@@ -601,8 +652,6 @@ def _check_data(recipe, errors):
             f"data{_SEP}dataset: missing: name a catalog dataset or give data -> train"
         )
     if data["dataset"]:
-        from kerasrnn.data import catalog
-
         if data["dataset"] not in catalog.DATASETS:
             names = sorted(catalog.DATASETS)
             errors.append(
@@ -688,16 +737,23 @@ def read_yaml(path):
     return raw
 
 
-def resolve(raw, source=None):
+def resolve(raw, source=None, files=True):
     """Validates a raw recipe mapping and returns it with every default filled.
+
+    Args:
+        source: the recipe's file (or a name), for the messages.
+        files: check that the data files it names exist (a trained run's
+            recipe is read without: its model does not need its data).
 
     Raises:
         RecipeError: listing every problem found, one line each.
     """
     errors = []
-    recipe = _resolve([], raw, SCHEMA, errors)
+    recipe = _resolve([], raw, SCHEMA, errors, files)
     if not errors:
         _check_data(recipe, errors)
+        _check_ctc(recipe, errors)
+        _check_seq2seq(recipe, errors)
     if errors:
         raise RecipeError(errors, source=source)
     return recipe

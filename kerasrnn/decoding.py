@@ -154,3 +154,163 @@ def beam_search(
     if not finished:
         finished = [(h, norm(s, len(h))) for h, s in beams]
     return max(finished, key=lambda pair: pair[1])
+
+
+def decode(step, states, start_tokens, eos_id, settings, seed=None):
+    """Decodes a batch by a recipe's `decoding` settings: greedy, sample or beam.
+
+    Args:
+        settings: `strategy`, `max_length`, and the strategy's own keys
+            (`temperature`, `top_k`, `top_p`; `beam_width`, `length_penalty`).
+        seed: the sampling seed.
+
+    Returns:
+        One list of token ids per row, without the stop token. Beam search
+        runs once per row.
+    """
+    if settings["strategy"] == "greedy":
+        return greedy(step, states, start_tokens, eos_id, settings["max_length"])
+    if settings["strategy"] == "sample":
+        return sample(
+            step, states, start_tokens, eos_id, settings["max_length"],
+            settings["temperature"], settings["top_k"], settings["top_p"], seed,
+        )
+    return [
+        beam_search(
+            step, [s[i : i + 1] for s in states], start_tokens[i], eos_id,
+            settings["max_length"], settings["beam_width"], settings["length_penalty"],
+        )[0]
+        for i in range(len(start_tokens))
+    ]
+
+
+# CTC ------------------------------------------------------------------------
+# A CTC model scores every step at once, so its decoding needs no step
+# function: it reads `[batch, steps, classes]` scores (logits or
+# log-probabilities; class `blank` is the blank) and collapses them.
+
+
+def _ctc_rows(logits, lengths):
+    logits = np.asarray(logits)
+    if lengths is None:
+        lengths = [logits.shape[1]] * logits.shape[0]
+    return logits, [int(n) for n in lengths]
+
+
+def ctc_greedy(logits, lengths=None, blank=0):
+    """Best-path CTC decoding of a batch: the likeliest class at each step,
+    repeats merged, then blanks dropped.
+
+    A label repeated across a blank (`a _ a`) is kept twice; repeated next to
+    itself (`a a`) once.
+
+    Args:
+        logits: `[batch, steps, classes]` scores.
+        lengths: optional real steps per row (default: every step).
+        blank: the blank's class id.
+
+    Returns:
+        One list of label ids per row.
+
+    Example:
+
+    >>> ids = [[1, 1, 0, 1, 2, 2, 0]]
+    >>> ctc_greedy(np.eye(3)[ids])
+    [[1, 1, 2]]
+    """
+    logits, lengths = _ctc_rows(logits, lengths)
+    best = logits.argmax(axis=-1)
+    previous = np.concatenate([np.full((len(best), 1), -1), best[:, :-1]], axis=1)
+    keep = (best != blank) & (best != previous)
+    keep &= np.arange(best.shape[1])[None] < np.asarray(lengths)[:, None]
+    return [row[k].tolist() for row, k in zip(best, keep)]
+
+
+def _ctc_prefix_beam(logp, width, blank, prune):
+    """(labels, log-probability) of the best prefix of one row `[steps, classes]`."""
+    add = np.logaddexp
+    # prefix -> [log P(prefix, ending in a blank), log P(prefix, ending in its last label)]
+    beams = {(): [0.0, -np.inf]}
+    for lp in logp:
+        tried = np.flatnonzero(lp >= min(prune, lp.max()))
+        tried = tried[tried != blank]
+        grown = {}
+        for prefix, (p_blank, p_label) in beams.items():
+            total = add(p_blank, p_label)
+            same = grown.setdefault(prefix, [-np.inf, -np.inf])
+            same[0] = add(same[0], total + lp[blank])
+            last = prefix[-1] if prefix else None
+            if last is not None:
+                # The last label again, merged into it.
+                same[1] = add(same[1], p_label + lp[last])
+            for c in tried.tolist():
+                longer = grown.setdefault(prefix + (c,), [-np.inf, -np.inf])
+                # A repeat is a new label only after a blank.
+                longer[1] = add(longer[1], (p_blank if c == last else total) + lp[c])
+        ranked = sorted(grown.items(), key=lambda item: -add(*item[1]))
+        beams = dict(ranked[:width])
+    prefix, (p_blank, p_label) = max(beams.items(), key=lambda item: add(*item[1]))
+    return list(prefix), float(add(p_blank, p_label))
+
+
+def ctc_log_probability(logp, labels, blank=0):
+    """Log-probability of a labelling under one row of CTC log-probabilities.
+
+    The forward algorithm (Graves et al. 2006) over `logp` `[steps, classes]`:
+    the sum over every alignment of `labels`; `-inf` if none fits.
+    """
+    extended = [blank]
+    for label in labels:
+        extended += [label, blank]
+    extended = np.asarray(extended)
+    # A step may skip the blank between two different labels.
+    skip = np.zeros(len(extended), bool)
+    skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    alpha = np.full(len(extended), -np.inf)
+    alpha[:2] = logp[0, extended[:2]] if len(logp) else alpha[:2]
+    for lp in logp[1:]:
+        moved = np.logaddexp(alpha, np.concatenate([[-np.inf], alpha[:-1]]))
+        moved[skip] = np.logaddexp(moved[skip], alpha[np.flatnonzero(skip) - 2])
+        alpha = moved + lp[extended]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if len(extended) > 1 else alpha[-1])
+
+
+def ctc_beam_search(logits, width=4, lengths=None, blank=0, prune=1e-4):
+    """CTC prefix beam search over a batch, row by row.
+
+    Unlike best-path decoding it ranks label sequences (prefixes) by the sum
+    over every alignment that collapses to them, keeping the `width` likeliest
+    at each step (Graves 2012, section 7.5; Hannun et al. 2014 without a
+    language model). Width 1 is taken as greedy decoding (`ctc_greedy`), as for
+    the encoder-decoder's `beam_search`: a one-prefix search can differ from
+    the best path only where summed alignments outweigh it, and then greedy is
+    what width 1 is expected to give.
+
+    Args:
+        logits: `[batch, steps, classes]` scores (a softmax is taken per step).
+        width: prefixes kept at each step. Default 4.
+        lengths: optional real steps per row (default: every step).
+        blank: the blank's class id.
+        prune: classes below this probability at a step are not tried (the
+            likeliest always is). Default 1e-4.
+
+    Returns:
+        One list of label ids per row, never less likely than the best path's
+        labelling (`ctc_greedy`), which competes with the beam's best.
+    """
+    logits, lengths = _ctc_rows(logits, lengths)
+    paths = ctc_greedy(logits, lengths, blank)
+    if width <= 1:
+        return paths
+    logp = log_softmax(logits)
+    floor = np.log(prune) if prune > 0 else -np.inf
+    out = []
+    for row, n, path in zip(logp, lengths, paths):
+        best = _ctc_prefix_beam(row[:n], width, blank, floor)[0]
+        # A narrow beam can lose the best path's labelling; it competes too.
+        if best != path and ctc_log_probability(row[:n], path, blank) > ctc_log_probability(
+            row[:n], best, blank
+        ):
+            best = path
+        out.append(best)
+    return out

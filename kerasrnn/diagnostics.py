@@ -16,7 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn import config, layers as rnn_layers, plots
-from kerasrnn.builders.base import as_text
+from kerasrnn.builders.base import as_text, recurrent_layer
+from kerasrnn.data.loading import load_split
+from kerasrnn.runs import Run
 
 FIGURE = "gradient_norms.png"
 DEFAULT_CELLS = ("simple_rnn", "lstm", "gru")
@@ -53,15 +55,20 @@ def gradient_norms(stack, inputs):
 
 
 def fresh_stack(model_section, cell, seed):
-    """The recipe's recurrent stack with `cell`, randomly initialized from `seed`."""
+    """The recipe's recurrent layers with `cell`, randomly initialized from `seed`.
+
+    Levels as the builders make them (`recurrent_layer`); residuals and
+    dropout are left out, as `trained_stack` leaves them out of a trained
+    model, so the gradient measured is the recurrences' own.
+    """
     keras.utils.set_random_seed(seed)
-    stack = []
-    for i in range(model_section["layers"]):
-        layer = rnn_layers.recurrent(cell, model_section["units"], return_sequences=True, name=f"{cell}_{i}")
-        if model_section["bidirectional"]:
-            layer = rnn_layers.Bidirectional(layer, merge_mode="concat")
-        stack.append(layer)
-    return stack
+    return [
+        recurrent_layer(
+            cell, model_section["units"], f"{cell}_{i}", model_section["bidirectional"],
+            return_sequences=True,
+        )
+        for i in range(model_section["layers"])
+    ]
 
 
 def fresh_curves(recipe, cells, length=DEFAULT_LENGTH, batch=BATCH):
@@ -93,9 +100,7 @@ def held_out_ids(run, length=None, rows=64):
     The length is `length`, else the median held-out length; only rows at
     least that long are kept, so no step is padding.
     """
-    from kerasrnn import training
-
-    examples = training.load_splits(run.recipe, echo=lambda _: None)["test"]
+    examples = load_split(run.recipe, "test")
     if not examples:
         raise ValueError(f"{run.dir}: no held-out examples")
     builder = run.builder
@@ -137,8 +142,6 @@ def gradients(target, length=None, cells=None, out=None):
     held-out data; a recipe (or `cells`) gives one fresh model per cell at
     `length` steps (default 100), the recipe's own cell among them.
     """
-    from kerasrnn.runs import Run
-
     is_run = os.path.isdir(target)
     run = Run(target) if is_run else None
     recipe = run.recipe if is_run else config.load_recipe(target)

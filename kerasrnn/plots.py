@@ -1,7 +1,5 @@
 """PNG figures people would rather look at than read."""
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,7 +8,6 @@ import numpy as np  # noqa: E402
 
 from kerasrnn.fileio import atomic_path  # noqa: E402
 
-CLASSIFIER_TYPES = ("many_to_one", "one_to_one")
 # Columns of history.csv that are not curves.
 NOT_CURVES = ("epoch", "seconds")
 
@@ -67,37 +64,3 @@ def confusion_matrix(gold, predicted, labels, path, title=None):
     _save(fig, path)
     return counts
 
-
-def plot_run(run):
-    """Redraws a run folder's figures; returns the paths written.
-
-    Every run gets its training curves (from history.csv); classifiers also
-    get a confusion matrix over their held-out examples.
-    """
-    from kerasrnn import runs, training
-    from kerasrnn.builders.base import as_text
-
-    history = os.path.join(run.dir, runs.HISTORY)
-    if not os.path.isfile(history):
-        raise FileNotFoundError(f"{run.dir}: no {runs.HISTORY} yet (no epoch finished)")
-    paths = [os.path.join(run.dir, runs.CURVES)]
-    training_curves(runs.read_history(history), paths[0], run.recipe["name"])
-    recipe = run.recipe
-    if recipe["type"] in CLASSIFIER_TYPES and recipe["model"].get("head") != "regression":
-        examples = training.load_splits(recipe, echo=lambda _: None)["test"]
-        if examples:
-            builder = run.builder
-            outputs = builder.predict(run.model, run.vocabs, [as_text(ex.source) for ex in examples])
-            gold = [
-                tokens[0] if tokens else ""
-                for tokens in builder.tokenizers["target"].split_py(
-                    [as_text(ex.target) for ex in examples]
-                )
-            ]
-            labels = list(run.vocabs["target"].tokens[1:])
-            paths.append(os.path.join(run.dir, runs.CONFUSION))
-            confusion_matrix(
-                gold, [row["output"] for row in outputs], labels, paths[-1],
-                f"{recipe['name']}: held-out examples",
-            )
-    return paths

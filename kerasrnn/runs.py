@@ -26,7 +26,7 @@ import shutil
 
 import yaml
 
-from kerasrnn import config
+from kerasrnn import builders, config
 from kerasrnn.fileio import atomic_path
 from kerasrnn.data.vocab import Vocabulary
 
@@ -122,7 +122,7 @@ class Run:
             raise FileNotFoundError(f"{run_dir}: not a run folder (no {RECIPE})")
         self.dir = run_dir
         with open(os.path.join(run_dir, RECIPE), encoding="utf-8") as f:
-            self.recipe = config.resolve(yaml.safe_load(f), source=run_dir)
+            self.recipe = config.resolve(yaml.safe_load(f), source=run_dir, files=False)
         self._model = None
         self._vocabs = None
 
@@ -148,6 +148,4 @@ class Run:
 
     @property
     def builder(self):
-        from kerasrnn import builders
-
         return builders.get(self.recipe).attach(self.vocabs)

@@ -5,6 +5,9 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# The default G2P recipe with a recurrent decoder, as tests of training read it
+# (teacher forcing, label smoothing, float32), whatever output the recipe uses.
+G2P_RNN = ["model.decoder=rnn", "model.upsample=1", "model.layers=1", "training.precision=float32"]
 
 
 def fit_recipe(recipe):

@@ -7,7 +7,6 @@ fits two types (seq2seq and many_to_one); `-m slow` covers the others.
 
 import json
 import os
-import random
 import subprocess
 import sys
 
@@ -17,21 +16,12 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from kerasrnn import config, export, training
+from kerasrnn import builders, config, export, training
 from kerasrnn.cli import cli
+from kerasrnn.export import lstm_rewrite
 from kerasrnn.runs import Run
-from support import RECIPES
+from tiny import INPUTS, RECIPES_BY_TYPE, TINY, tiny_recipe
 
-TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 0.01, "verbose": 0, "tensorboard": False}
-# Inputs each type is asked about, in `kerasrnn predict` and in a fresh process.
-INPUTS = {
-    "seq2seq": ["hello", "export", "zebra"],
-    "language_model": ["ab", "cab AB", ""],
-    "one_to_many": ["Lowland", "Upland"],
-    "many_to_one": ["w1 blue w2 w3", "red", "w4 w5 green w6 w7 w8"],
-    "one_to_one": ["dog", "sees", "unheard"],
-    "many_to_many": ["the big Dog sees IBM .", "a cat !"],
-}
 # Types whose encoder reads a sequence through a plain LSTM: the fused op must appear.
 FUSED = {"seq2seq", "language_model", "many_to_one", "many_to_many"}
 EXPORT_ARGS = {
@@ -42,96 +32,6 @@ EXPORT_ARGS = {
 }
 
 
-# Dynamic-range quantization leaves tensors under 1,024 values in float, and
-# the LSTM weights travel as per-gate slices (units x units, and inputs x
-# units): at 40 units, over inputs of 32, they are large enough to be
-# quantized. With one slice too small the fused op stays float, and the
-# other ops' int8 copies make the file larger than the float one.
-QUANTIZED_UNITS = 40
-QUANTIZED_INPUTS = 32
-
-
-def _g2p(tmp):
-    overrides = ["data.max_examples=150", "model.cell=lstm", f"model.units={QUANTIZED_UNITS}",
-                 "model.embedding_dim=8", "model.dropout=0.0", "decoding.max_length=12"]
-    recipe = config.load_recipe(str(RECIPES / "g2p_cmudict.yaml"), overrides)
-    return {**recipe, "training": {**recipe["training"], **TINY}}
-
-
-def _lm(tmp):
-    rng = random.Random(0)
-    words = ["".join(rng.choice("abc") for _ in range(rng.randint(2, 4))) for _ in range(150)]
-    (tmp / "lm.txt").write_text("".join(f"{w} {w.upper()}.\n" for w in words))
-    return {"name": "tiny_lm", "type": "language_model",
-            "data": {"train": str(tmp / "lm.txt"), "test_split": 0.1, "source": {"tokenizer": "char"}},
-            "model": {"cell": "lstm", "units": QUANTIZED_UNITS, "embedding_dim": QUANTIZED_INPUTS},
-            "decoding": {"max_length": 12}}
-
-
-def _names(tmp):
-    folder = tmp / "names"
-    folder.mkdir()
-    rng = random.Random(0)
-    for language, letters in {"Lowland": "abcd", "Upland": "wxyz"}.items():
-        names = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 5))).title() for _ in range(80)}
-        (folder / f"{language}.txt").write_text("\n".join(sorted(names)) + "\n")
-    return {"name": "tiny_names", "type": "one_to_many",
-            "data": {"train": str(folder), "format": "folder", "swap_sides": True, "test_split": 0.1,
-                     "source": {"tokenizer": "label"}, "target": {"tokenizer": "char"}},
-            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "conditioning": "both"},
-            "decoding": {"strategy": "greedy", "max_length": 10}}
-
-
-def _colours(tmp):
-    rng = random.Random(0)
-    rows = []
-    for _ in range(150):
-        colour = rng.choice(["red", "green", "blue"])
-        words = [f"w{rng.randint(1, 9)}" for _ in range(rng.randint(0, 5))]
-        words.insert(rng.randint(0, len(words)), colour)
-        rows.append(f"{' '.join(words)}\t{colour}\n")
-    (tmp / "colours.tsv").write_text("".join(rows))
-    return {"name": "tiny_colours", "type": "many_to_one",
-            "data": {"train": str(tmp / "colours.tsv"), "test_split": 0.1, "source": {"tokenizer": "word"}},
-            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "bidirectional": True, "pooling": "last"}}
-
-
-LEXICON = {"the": "DT", "a": "DT", "big": "JJ", "red": "JJ", "old": "JJ", "dog": "NN", "cat": "NN",
-           "house": "NN", "ibm": "NNP", "sees": "VBZ", "likes": "VBZ", "in": "IN", "on": "IN", ".": "."}
-
-
-def _lexicon(tmp):
-    rng = random.Random(0)
-    words = list(LEXICON) * 10
-    rng.shuffle(words)
-    (tmp / "lexicon.tsv").write_text("".join(f"{w}\t{LEXICON[w]}\n" for w in words))
-    return {"name": "tiny_lexicon", "type": "one_to_one",
-            "data": {"train": str(tmp / "lexicon.tsv"), "test_split": 0.1,
-                     "source": {"tokenizer": "label"}, "target": {"tokenizer": "label"}},
-            "model": {"cell": "gru", "units": 16, "embedding_dim": 8}}
-
-
-def _chunks(tmp):
-    rng = random.Random(0)
-    lines = []
-    for _ in range(120):
-        words = [rng.choice(["the", "a", "The"]), rng.choice(["Big", "red", "old"]), rng.choice(["dog", "IBM", "cat"]),
-                 rng.choice(["sees", "likes"]), rng.choice(["a", "the"]), rng.choice(["house", "car2"]), "."]
-        tags = ["B-NP", "I-NP", "I-NP", "B-VP", "B-NP", "I-NP", "O"]
-        cut = rng.randint(3, 7)
-        lines += [f"{w} {t}" for w, t in zip(words[:cut], tags[:cut])] + [""]
-    (tmp / "chunks.conll").write_text("\n".join(lines) + "\n")
-    return {"name": "tiny_chunks", "type": "many_to_many",
-            "data": {"train": str(tmp / "chunks.conll"), "test_split": 0.1,
-                     "source": {"tokenizer": "pretokenized", "lowercase": True},
-                     "target": {"tokenizer": "pretokenized"}},
-            "model": {"cell": "lstm", "units": 16, "embedding_dim": 8, "bidirectional": True,
-                      "spelling_features": True}}
-
-
-RECIPES_BY_TYPE = {"seq2seq": _g2p, "language_model": _lm, "one_to_many": _names,
-                   "many_to_one": _colours, "one_to_one": _lexicon, "many_to_many": _chunks}
-
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
@@ -141,9 +41,7 @@ def exports(tmp_path_factory):
     def get(kind):
         if kind not in made:
             tmp = tmp_path_factory.mktemp(kind)
-            recipe = RECIPES_BY_TYPE[kind](tmp)
-            if kind != "seq2seq":
-                recipe = config.resolve({**recipe, "training": TINY})
+            recipe = tiny_recipe(kind, tmp)
             training.fit(recipe, str(tmp / "run"), echo=lambda _: None)
             result = CliRunner().invoke(cli, ["export", str(tmp / "run"), "--format", "all",
                                               "--out", str(tmp / "out"), *EXPORT_ARGS.get(kind, [])])
@@ -172,7 +70,7 @@ def test_every_type_exports_both_formats(exports, kind):
     files = set(os.listdir(folder))
     assert {"1", "model.tflite", "export.json", "report.json"} <= files
     meta = json.loads((folder / "export.json").read_text())
-    generate = kind in export.GENERATE
+    generate = builders.BUILDERS[kind].EXPORT == "generate"
     assert meta["signatures"]["tflite"] == (["encode", "step"] if generate else ["serving_default"])
     assert {"serving_default", "tokenize"} <= set(meta["signatures"]["savedmodel"])
     if generate:
@@ -198,15 +96,15 @@ def test_parity_with_keras(exports, kind):
         check = report[key]["parity"]
         assert check["examples"] > 0, key
         assert check["logits_max_abs_diff"] < 1e-4, (key, check)
-        if kind in export.GENERATE:
+        if builders.BUILDERS[kind].EXPORT == "generate":
             assert check["state_max_abs_diff"] < 1e-4, (key, check)
             assert check["greedy_identical"] == check["examples"], (key, check)
         else:
             assert check["labels_identical"] == check["examples"], (key, check)
-        assert export.METRIC[kind] in check, (key, check)
+        assert builders.BUILDERS[kind].METRIC in check, (key, check)
     quantized = [key for key in report if key.startswith("tflite/") and key != "tflite/none"]
     for key in quantized:
-        metric = export.METRIC[kind]
+        metric = builders.BUILDERS[kind].METRIC
         assert report[key]["bytes"] < report["tflite/none"]["bytes"]
         assert report[key]["float"] == {"bytes": report["tflite/none"]["bytes"],
                                         metric: report["tflite/none"]["parity"][metric]}
@@ -314,26 +212,26 @@ def test_a_layer_without_builtin_ops_is_named():
     x = keras.layers.Embedding(10, 4, name="source_embedding")(tokens)
     x = DigitCount(name="odd_layer")(keras.layers.GlobalAveragePooling1D(name="pool")(x))
     model = keras.Model({"source": tokens}, keras.layers.Dense(3, name="head")(x))
-    recipe = {"type": "many_to_one"}
+    builder = builders.BUILDERS["many_to_one"]
     with pytest.raises(export.ExportError, match=r"layer 'odd_layer' \(DigitCount\) cannot be expressed"):
-        export.convert_tflite(recipe, (model,), 1)
+        export.convert_tflite(builder, (model,), 1)
 
 
 def test_lstm_lowering_matches_keras_both_directions():
     for go_backwards in (False, True):
         inputs = keras.Input((None, 3), batch_size=1)
-        layer_out = export.export_lstm.LSTM(
+        layer_out = lstm_rewrite.LSTM(
             5, return_sequences=True, return_state=True, go_backwards=go_backwards)(inputs)
         model = keras.Model(inputs, layer_out)
         x = np.random.RandomState(0).randn(1, 7, 3).astype("float32")
         expected = [np.asarray(t) for t in model(x)]
-        got = export.export_lstm.lite_call(model, tf.constant(x))
+        got = lstm_rewrite.lite_call(model, tf.constant(x))
         for a, b in zip(expected, got):
             np.testing.assert_allclose(a, b.numpy(), atol=1e-5)
 
 
 def test_a_mixed_precision_run_exports_float32_signatures(tmp_path):
-    recipe = _lm(tmp_path)
+    recipe = RECIPES_BY_TYPE["language_model"](tmp_path)
     recipe = config.resolve({**recipe, "training": {**TINY, "precision": "mixed_float16"}})
     try:
         training.fit(recipe, str(tmp_path / "run"), echo=lambda _: None)

@@ -15,7 +15,8 @@ from kerasrnn.builders.base import float32_model
 from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
 from kerasrnn.data.vocab import Vocabulary
-from support import RECIPES
+from kerasrnn.training.progress import fresh_progress, update_progress
+from support import G2P_RNN, RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
 TINY = [
@@ -27,6 +28,7 @@ TINY = [
     "training.verbose=0",
     "model.units=16",
     "model.embedding_dim=8",
+    *G2P_RNN,
 ]
 
 
@@ -92,18 +94,18 @@ def test_label_smoothing_matches_the_dense_loss():
 
 def test_plateau_and_early_stopping_follow_the_monitor():
     t = section(lr_schedule="plateau", plateau_patience=2, plateau_factor=0.5, early_stopping=3)
-    progress = training._fresh_progress()
+    progress = fresh_progress()
     for epoch, val_loss in enumerate([3.0, 2.0, 2.5, 2.4, 2.1], start=1):
-        training._update(progress, t, {"epoch": epoch, "loss": 1.0, "val_loss": val_loss})
+        update_progress(progress, t, {"epoch": epoch, "loss": 1.0, "val_loss": val_loss})
     assert progress["best_epoch"] == 2 and progress["best"] == 2.0
     assert progress["scale"] == 0.5 and progress["stopped"]
     # Higher is better for accuracy; without validation, val_ falls back to train.
     acc = section(monitor="val_accuracy")
-    progress = training._fresh_progress()
-    training._update(progress, acc, {"epoch": 1, "accuracy": 0.5})
-    assert training._update(progress, acc, {"epoch": 2, "accuracy": 0.6})
+    progress = fresh_progress()
+    update_progress(progress, acc, {"epoch": 1, "accuracy": 0.5})
+    assert update_progress(progress, acc, {"epoch": 2, "accuracy": 0.6})
     with pytest.raises(config.RecipeError, match="monitor: no column 'bleu'"):
-        training._update(progress, section(monitor="bleu"), {"epoch": 3, "loss": 1.0})
+        update_progress(progress, section(monitor="bleu"), {"epoch": 3, "loss": 1.0})
 
 
 class Poison(keras.callbacks.Callback):

@@ -25,14 +25,14 @@ def epoch_seed(seed, epoch):
     return seed if epoch is None else (seed * 1_000_003 + epoch) % 2**31
 
 
-def bucketed_batches(ds, length, batch_size):
+def bucketed_batches(ds, length, batch_size, boundaries=BUCKETS):
     """How many batches `bucket_by_sequence_length` makes of one pass over `ds`.
 
     A bucket holds the lengths from one boundary up to the next; each gives
     its examples in full batches and one last partial batch.
     """
-    bounds = tf.constant(BUCKETS, tf.int32)
-    buckets = len(BUCKETS) + 1
+    bounds = tf.constant(boundaries, tf.int32)
+    buckets = len(boundaries) + 1
 
     def one_hot(*example):
         index = tf.searchsorted(bounds, tf.reshape(tf.cast(length(*example), tf.int32), [1]), side="right")
@@ -147,6 +147,10 @@ class Builder:
         first = tf.nest.flatten(inputs)[0]
         return tf.shape(first)[0]
 
+    def buckets(self):
+        """Length boundaries of the training batches (`BUCKETS` unless a type has its own)."""
+        return BUCKETS
+
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         """A batched tf.data pipeline over the examples.
 
@@ -164,15 +168,15 @@ class Builder:
         if not training:
             return encoded.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
         if counts is not None and batch_size not in counts:
-            counts[batch_size] = bucketed_batches(encoded, self.length, batch_size)
+            counts[batch_size] = bucketed_batches(encoded, self.length, batch_size, self.buckets())
         ds = encoded.shuffle(
             min(len(examples), self.recipe["training"]["shuffle_buffer"]),
             seed=epoch_seed(self.recipe["training"]["seed"], self.epoch),
             reshuffle_each_iteration=self.epoch is None,
         ).bucket_by_sequence_length(
             self.length,
-            bucket_boundaries=list(BUCKETS),
-            bucket_batch_sizes=[batch_size] * (len(BUCKETS) + 1),
+            bucket_boundaries=list(self.buckets()),
+            bucket_batch_sizes=[batch_size] * (len(self.buckets()) + 1),
         )
         if counts is not None:
             # With a known length Keras's progress bar counts to it and shows the time left.
@@ -199,6 +203,50 @@ class Builder:
         ds = ds.cache()
         memo[id(examples)] = (examples, vocabs, ds, {})
         return ds, memo[id(examples)][3]
+
+    # Serving and export -------------------------------------------------------
+    #
+    # An export asks the builder everything that depends on the type; the
+    # exporters in `kerasrnn.export` only write formats. A `runner` (see
+    # `kerasrnn.export.runner.Runner`) calls the exported signatures on the
+    # host: `logits(texts)`, or `encode(rows)` and `step(tokens, states)`.
+
+    # "logits": one call per text; "generate": `encode` and `step` signatures.
+    EXPORT = "logits"
+    # The held-out metric an export's parity report gives (lower is better
+    # for rates and perplexity).
+    METRIC = "accuracy"
+
+    def export_models(self, model, vocabs):
+        """The float32 Keras models an export traces: `(model,)` or `(encoder, step)`."""
+        return (float32_model(model),)
+
+    def export_meta(self, model):
+        """What an app needs beside the exported graphs (export.json), by type."""
+        return {}
+
+    def serve_function(self, models, vocabs):
+        """The SavedModel's `serving_default`: a `tf.function` over raw strings."""
+        raise NotImplementedError
+
+    def held_out(self, examples, vocabs):
+        """(texts, references) an export checks parity and its metric on."""
+        return [as_text(ex.source) for ex in examples], [as_text(ex.target) for ex in examples]
+
+    def gold_and_predicted(self, model, vocabs, examples):
+        """(gold labels, predicted labels, label names) for a confusion matrix, or None.
+
+        Only a type with one label per example has a confusion matrix.
+        """
+        return None
+
+    def runner_predict(self, runner, texts):
+        """`predict` rows computed through an export's runner."""
+        raise NotImplementedError
+
+    def runner_metric(self, runner, texts, references):
+        """`METRIC` on held-out texts through an export's runner, or None."""
+        raise NotImplementedError
 
     # Model ------------------------------------------------------------------
 
@@ -229,18 +277,81 @@ class Builder:
         """Metrics weighted by the dataset's weights, so padding never counts."""
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
-    def recurrent(self, name, return_sequences=True, return_state=False, units=None, stateful=False):
+    def recurrent(
+        self, name, return_sequences=True, return_state=False, units=None, stateful=False,
+        bidirectional=False,
+    ):
         """One recurrent layer as the recipe's `model` section describes it."""
         model = self.recipe["model"]
-        return rnn_layers.recurrent(
+        return recurrent_layer(
             model["cell"],
             units or model["units"],
+            name,
+            bidirectional,
             return_sequences=return_sequences,
             return_state=return_state,
             stateful=stateful,
             recurrent_dropout=model["recurrent_dropout"],
-            name=name,
         )
+
+    def recurrent_stack(
+        self, x, prefix, *, bidirectional=False, final_only=False, return_state=False,
+        stateful=False, initial_states=None, bridge=None, cached=True,
+        dropout_name="dropout_{i}", residual_name="residual_{i}",
+    ):
+        """The recipe's recurrent layers over `x`, with residuals and dropout.
+
+        Every type builds its stack here, so a level's layers are named alike
+        everywhere: the recurrent layer `{prefix}_{i}` (a `Bidirectional` of
+        that name when `bidirectional`), then `Add` `residual_name` (levels
+        after the first, with `model.residual`) and `Dropout` `dropout_name`
+        (with `model.dropout`). Saved models and the inference graphs rebuilt
+        from them find their layers by these names.
+
+        Args:
+            x: The embedded sequence, `(batch, steps, features)`.
+            prefix: Name of the recurrent layers, `{prefix}_{i}` for level i.
+            bidirectional: Whether each level reads both ways (outputs concatenated).
+            final_only: Whether the last level returns its final output only;
+                it then has no residual.
+            return_state: Whether to return each level's final states too.
+            stateful: Whether the recurrent layers are stateful.
+            initial_states: Optional list, per level, of its initial states.
+            bridge: Optional `bridge(i, states) -> states`, applied to the
+                final states of level i before they are returned.
+            cached: Whether layers are made once and found again by name
+                (`_layer`), so inference graphs reuse the trained layers;
+                otherwise every call makes new layers.
+            dropout_name, residual_name: Names of a level's `Dropout` and
+                `Add`, formatted with `i`.
+
+        Returns:
+            The last level's output, and with `return_state` also the list,
+            per level, of its final states.
+        """
+        m = self.recipe["model"]
+        get = self._layer if cached else (lambda name, make: make())
+        states = []
+        for i in range(m["layers"]):
+            last = final_only and i == m["layers"] - 1
+            name = f"{prefix}_{i}"
+            # `get` makes a missing layer at once, so the lambdas see this level's values.
+            layer = get(name, lambda: self.recurrent(
+                name, return_sequences=not last, return_state=return_state, stateful=stateful,
+                bidirectional=bidirectional,
+            ))
+            kwargs = {"initial_state": initial_states[i]} if initial_states else {}
+            out = layer(x, **kwargs)
+            if return_state:
+                out, *level_states = out
+                states.append(bridge(i, level_states) if bridge else level_states)
+            if m["residual"] and i > 0 and not last:
+                out = keras.layers.Add(name=residual_name.format(i=i))([x, out])
+            if m["dropout"]:
+                rate, dropout = m["dropout"], dropout_name.format(i=i)
+                out = get(dropout, lambda: keras.layers.Dropout(rate, name=dropout))(out)
+            x = out
+        return (x, states) if return_state else x
 
 
 def float32_model(model):
@@ -261,50 +372,17 @@ def float32_model(model):
     return twin
 
 
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class StepLogits(keras.layers.Layer):
-    """`[batch, 1, vocab]` logits of one step -> `[batch, vocab]`, mask dropped.
+def recurrent_layer(cell, units, name, bidirectional=False, **kwargs):
+    """One level of a recurrent stack.
 
-    A step has a single position, so nothing downstream needs its mask.
+    `kerasrnn.layers.recurrent(cell, units, name=name, **kwargs)`, wrapped
+    when `bidirectional` in a `Bidirectional` of the same name that
+    concatenates both directions' outputs.
     """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, logits):
-        return logits[:, -1]
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
-
-
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class TokenDropout(keras.layers.Layer):
-    """In training, replaces each real token id by <unk> (id 1) with probability `rate`.
-
-    When every training word is in the vocabulary, the <unk> embedding never
-    trains, yet every word the test data adds is read through it. Dropping
-    words to <unk> now and then trains it on the contexts unknown words come
-    in (Lample et al. 2016 drop singletons; here every word alike).
-    """
-
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rate, self.seed = rate, seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, ids, training=None):
-        if not training or not self.rate:
-            return ids
-        drop = keras.random.uniform(keras.ops.shape(ids), seed=self.seed_generator) < self.rate
-        return keras.ops.where(drop & (ids > 1), keras.ops.ones_like(ids), ids)
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+    layer = rnn_layers.recurrent(cell, units, name=name, **kwargs)
+    if bidirectional:
+        layer = rnn_layers.Bidirectional(layer, merge_mode="concat", name=name)
+    return layer
 
 
 def state_count(layer):

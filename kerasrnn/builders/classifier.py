@@ -14,72 +14,28 @@ import math
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
-from kerasrnn import layers as rnn_layers
 from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text, float32_model
+from kerasrnn.builders.graph import text_signature
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import Vocabulary
+from kerasrnn.layers import MaskedMaxPooling1D
 
 TOP = 3  # labels listed with their probabilities by `predict`
 
 
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class MaskedMaxPooling1D(keras.layers.Layer):
-    """Maximum over the unmasked steps of a sequence.
-
-    Padded steps never win the maximum; a row with no real step gives zeros.
-
-    Call arguments:
-        inputs: A 3D tensor `(batch, steps, features)`.
-        mask: Optional boolean tensor `(batch, steps)`.
-
-    Example:
-
-    >>> x = keras.ops.convert_to_tensor([[[1.0], [5.0], [2.0]]])
-    >>> mask = keras.ops.convert_to_tensor([[True, False, True]])
-    >>> float(MaskedMaxPooling1D()(x, mask=mask)[0, 0])
-    2.0
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs, mask=None):
-        if mask is None:
-            return ops.max(inputs, axis=1)
-        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
-        lowest = ops.full_like(inputs, float(np.finfo(np.float16).min))
-        best = ops.max(ops.where(keep, inputs, lowest), axis=1)
-        return ops.where(ops.any(keep, axis=1), best, ops.zeros_like(best))
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-
 def recurrent_stack(builder, x, final_only=False):
-    """The recipe's recurrent layers over `x`, with residuals and dropout.
+    """The recipe's recurrent stack over `x`, layers `recurrent_{i}` made anew on each build.
 
     With `final_only`, the last layer returns its final output only (for a
     bidirectional layer, the forward and backward finals concatenated).
     """
-    m = builder.recipe["model"]
-    for i in range(m["layers"]):
-        last = final_only and i == m["layers"] - 1
-        layer = builder.recurrent(f"recurrent_{i}", return_sequences=not last)
-        if m["bidirectional"]:
-            layer = rnn_layers.Bidirectional(layer, merge_mode="concat", name=f"recurrent_{i}")
-        out = layer(x)
-        if m["residual"] and i > 0 and not last:
-            out = keras.layers.Add(name=f"residual_{i}")([x, out])
-        x = dropout(builder, out, f"dropout_{i}")
-    return x
+    bidirectional = builder.recipe["model"]["bidirectional"]
+    return builder.recurrent_stack(
+        x, "recurrent", bidirectional=bidirectional, final_only=final_only, cached=False
+    )
 
 
 def dropout(builder, x, name):
@@ -208,6 +164,17 @@ class ManyToOne(Builder):
         tokens = vocabs["target"].tokens
         return [tokens[1 + int(np.argmax(row[1:]))] for row in rows]
 
+    def gold_and_predicted(self, model, vocabs, examples):
+        if self.regression:
+            return None
+        rows = self.outputs(model, vocabs, [as_text(ex.source) for ex in examples])
+        return self._gold(examples), self.labels(vocabs, rows), list(vocabs["target"].tokens[1:])
+
+    def _gold(self, examples):
+        """Each example's gold label (empty when it has none)."""
+        targets = self.tokenizers["target"].split_py([as_text(ex.target) for ex in examples])
+        return [t[0] if t else "" for t in targets]
+
     def evaluate(self, model, vocabs, examples):
         """Accuracy and macro-F1 (classification) or MSE and MAE (regression).
 
@@ -220,20 +187,21 @@ class ManyToOne(Builder):
             return metrics.regression_scores(
                 [float(ex.target) for ex in examples], [float(row[0]) for row in rows]
             )
-        gold = [t[0] if t else "" for t in self.tokenizers["target"].split_py(
-            [as_text(ex.target) for ex in examples]
-        )]
+        gold = self._gold(examples)
         known = set(vocabs["target"].tokens[1:])
         return metrics.classification_scores(gold, self.labels(vocabs, rows), known)
 
     def predict(self, model, vocabs, texts):
         """The label with the probabilities of the likeliest few, or the number."""
-        rows = self.outputs(model, vocabs, texts)
+        return self.rows(vocabs, texts, self.outputs(model, vocabs, texts))
+
+    def rows(self, vocabs, texts, outputs):
+        """`predict` rows from each text's logits (or predicted number)."""
         if self.regression:
-            return [{"input": t, "output": float(row[0])} for t, row in zip(texts, rows)]
+            return [{"input": t, "output": float(row[0])} for t, row in zip(texts, outputs)]
         tokens = vocabs["target"].tokens
         results = []
-        for text, row in zip(texts, rows):
+        for text, row in zip(texts, outputs):
             probs = tf.nn.softmax(row[1:]).numpy()
             top = np.argsort(-probs)[:TOP]
             results.append(
@@ -244,6 +212,49 @@ class ManyToOne(Builder):
                 }
             )
         return results
+
+    # Serving ----------------------------------------------------------------
+
+    def serving_inputs(self, vocabs, texts):
+        """Texts -> the model's inputs as ragged ids (an export's `logits` signature)."""
+        return self.inputs(vocabs, tf.constant(texts, tf.string))
+
+    def runner_predict(self, runner, texts):
+        return self.rows(runner.vocabs, texts, runner.logits(texts))
+
+    def runner_metric(self, runner, texts, references):
+        if self.regression:
+            return None
+        labels = self.labels(runner.vocabs, runner.logits(texts))
+        return float(np.mean([a == b for a, b in zip(labels, references)]))
+
+    def serve_function(self, models, vocabs):
+        """Raw strings -> the label, every label's probability and the label names.
+
+        A regression head answers with its number as `output`.
+        """
+        (model,) = models
+
+        def logits(text):
+            ragged = self.inputs(vocabs, text)
+            return tf.cast(model({k: v.to_tensor() for k, v in ragged.items()}, training=False), tf.float32)
+
+        if self.regression:
+            @tf.function(input_signature=text_signature())
+            def serve(text):
+                return {"output": logits(text)[:, 0]}
+
+            return serve
+
+        @tf.function(input_signature=text_signature())
+        def serve(text):
+            labels = tf.constant(vocabs["target"].tokens[1:])
+            probs = tf.nn.softmax(logits(text)[:, 1:])
+            return {"label": tf.gather(labels, tf.argmax(probs, -1)),
+                    "probabilities": probs,
+                    "labels": tf.tile(labels[None], [tf.shape(probs)[0], 1])}
+
+        return serve
 
 
 class OneToOne(ManyToOne):
@@ -301,6 +312,11 @@ class OneToOne(ManyToOne):
         if self.vector:
             self.check_vectors(texts, len(vocabs["source"]), "input")
         return super().outputs(model, vocabs, texts)
+
+    def serving_inputs(self, vocabs, texts):
+        if self.vector:
+            self.check_vectors(texts, len(vocabs["source"]), "input")
+        return super().serving_inputs(vocabs, texts)
 
     def build(self, vocabs):
         m = self.recipe["model"]

@@ -17,38 +17,13 @@ import tensorflow as tf
 
 from kerasrnn import metrics
 from kerasrnn.builders.base import as_text
+from kerasrnn.builders.graph import first_step, flat, greedy_graph, ids_to_text, keras_call, state_sizes, text_signature
 from kerasrnn.builders.language_model import LanguageModel
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import Example
+from kerasrnn.data.loading import load_split
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
-
-
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class StepConcat(keras.layers.Layer):
-    """Joins one vector per row to every step of a sequence.
-
-    Call arguments:
-        inputs: `[sequences (batch, time, features), vectors (batch, size)]`.
-
-    Returns:
-        `(batch, time, features + size)`.
-
-    Example:
-
-    >>> StepConcat()([np.zeros((2, 5, 3)), np.ones((2, 4))]).shape
-    (2, 5, 7)
-    """
-
-    def call(self, inputs):
-        sequences, vectors = inputs
-        vectors = keras.ops.cast(vectors, sequences.dtype)
-        steps = keras.ops.shape(sequences)[1]
-        tiled = keras.ops.repeat(keras.ops.expand_dims(vectors, 1), steps, axis=1)
-        return keras.ops.concatenate([sequences, tiled], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        sequences, vectors = input_shape
-        return tuple(sequences[:-1]) + (sequences[-1] + vectors[-1],)
+from kerasrnn.layers import StepConcat
 
 
 class OneToMany(LanguageModel):
@@ -206,9 +181,7 @@ class OneToMany(LanguageModel):
         return result
 
     def _training_outputs(self):
-        from kerasrnn import training
-
-        train = training.load_splits(self.recipe, echo=lambda _: None)["train"]
+        train = load_split(self.recipe, "train")
         return {as_text(ex.target) for ex in self.oriented(train)}
 
     def predict(self, model, vocabs, texts):
@@ -217,3 +190,55 @@ class OneToMany(LanguageModel):
             {"input": label, "output": self.sample(model, vocabs, 1, condition=label)[0]}
             for label in texts
         ]
+
+    # Serving ----------------------------------------------------------------
+
+    # `encode` reads one condition id per row.
+    ENCODE_LENGTH = 1
+
+    def export_models(self, model, vocabs):
+        """(starter, step): condition ids -> first states, and the decoder's step."""
+        _, step = self.inference_models(model, vocabs)
+        return self.starter, step
+
+    def first_states(self, models, tokens, call):
+        starter, step = models
+        rows = tokens.shape[0] if tokens.shape[0] is not None else tf.shape(tokens)[0]
+        states = flat(call(starter, tokens[:, 0]))
+        # Without conditioned initial states the recurrent states start at zero.
+        return states + [tf.zeros([rows, n]) for n in state_sizes(step)[len(states):]]
+
+    def held_out(self, examples, vocabs):
+        """(conditions, sequences) of held-out examples whose condition training knew."""
+        examples = [ex for ex in self.oriented(examples) if as_text(ex.source) in vocabs["source"]]
+        return super().held_out(examples, vocabs)
+
+    def prompts(self, vocabs, texts):
+        rows = self.condition_rows(vocabs, list(texts), len(texts))
+        return rows, [BOS_ID] * len(rows), [[] for _ in rows], EOS_ID
+
+    def condition_rows(self, vocabs, conditions, n):
+        return [[int(i)] for i in self.condition_ids(vocabs, conditions)]
+
+    def runner_metric(self, runner, texts, references):
+        logps = self.runner_log_probs(runner, references, texts)
+        return float(np.exp(-sum(map(sum, logps)) / sum(map(len, logps))))
+
+    def runner_predict(self, runner, texts):
+        return [{"input": t, "output": o} for t, o in zip(texts, runner.generate(texts))]
+
+    def serve_function(self, models, vocabs):
+        """Raw condition labels -> a greedy sequence for each (empty for an unknown label)."""
+        step = models[1]
+        max_length = self.recipe["decoding"]["max_length"]
+
+        @tf.function(input_signature=text_signature("condition"))
+        def serve(condition):
+            ids = self.ids("source", vocabs, condition).to_tensor(shape=[None, 1])
+            known = ids[:, 0] > 0
+            logits, states = first_step(step, self.first_states(models, tf.maximum(ids, 0), keras_call))
+            out = greedy_graph(step, states, logits, EOS_ID, max_length)
+            text = ids_to_text(out, vocabs["target"], self.tokenizers["target"])
+            return {"output": tf.where(known, text, ""), "known": known}
+
+        return serve

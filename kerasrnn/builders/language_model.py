@@ -26,76 +26,11 @@ import tensorflow as tf
 
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, StepLogits, as_text, float32_model, state_count
+from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
+from kerasrnn.builders.lm_serving import LanguageModelServing
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
-
-
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class TiedEmbedding(keras.layers.Layer):
-    """An embedding that can also project vectors back onto the vocabulary.
-
-    `layer(ids)` looks tokens up; `layer(vectors, reverse=True)` returns
-    `vectors @ embeddings.T + bias`, logits over the vocabulary, so the input
-    and output layers share one matrix (Press & Wolf 2017, "Using the Output
-    Embedding to Improve Language Models").
-
-    Args:
-        input_dim: Vocabulary size.
-        output_dim: Embedding size.
-        embeddings_initializer: Default `"uniform"`, as `keras.layers.Embedding`.
-        **kwargs: Base layer arguments.
-
-    Example:
-
-    >>> layer = TiedEmbedding(10, 4)
-    >>> layer(np.zeros((2, 3), "int32")).shape
-    (2, 3, 4)
-    >>> layer(np.zeros((2, 3, 4), "float32"), reverse=True).shape
-    (2, 3, 10)
-    """
-
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", **kwargs):
-        super().__init__(**kwargs)
-        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"Argument `{name}` must be a positive integer. Received: {name}={value!r}")
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
-
-    def build(self, input_shape=None):
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            name="embeddings",
-        )
-        self.output_bias = self.add_weight(
-            shape=(self.input_dim,), initializer="zeros", name="output_bias"
-        )
-
-    def call(self, inputs, reverse=False):
-        if not reverse:
-            return keras.ops.take(self.embeddings, keras.ops.cast(inputs, "int32"), axis=0)
-        logits = keras.ops.matmul(
-            inputs, keras.ops.transpose(keras.ops.cast(self.embeddings, inputs.dtype))
-        )
-        return logits + keras.ops.cast(self.output_bias, logits.dtype)
-
-    def compute_output_spec(self, inputs, reverse=False):
-        if reverse:
-            shape = tuple(inputs.shape[:-1]) + (self.input_dim,)
-        else:
-            shape = tuple(inputs.shape) + (self.output_dim,)
-        return keras.KerasTensor(shape, dtype=self.compute_dtype)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "input_dim": self.input_dim,
-            "output_dim": self.output_dim,
-            "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
-        }
+from kerasrnn.layers import StepLogits, TiedEmbedding
 
 
 class StateReset(keras.callbacks.Callback):
@@ -113,7 +48,7 @@ class StateReset(keras.callbacks.Callback):
         self._reset()
 
 
-class LanguageModel(Builder):
+class LanguageModel(LanguageModelServing, Builder):
     """Builder for `type: language_model`."""
 
     SIDES = ("source",)
@@ -186,27 +121,10 @@ class LanguageModel(Builder):
         )(tokens)
 
     def _stack(self, x, initial_states=None, stateful=False):
-        """The recurrent layers over embedded tokens -> (outputs, final states per layer)."""
-        m = self.recipe["model"]
-        states = []
-        for i in range(m["layers"]):
-            name = f"rnn_{i}"
-            layer = self._layer(
-                name,
-                lambda name=name: self.recurrent(name, return_state=True, stateful=stateful),
-            )
-            kwargs = {"initial_state": initial_states[i]} if initial_states else {}
-            out, *layer_states = layer(x, **kwargs)
-            states.append(layer_states)
-            if m["residual"] and i > 0:
-                out = keras.layers.Add(name=f"residual_{i}")([x, out])
-            if m["dropout"]:
-                out = self._layer(
-                    f"dropout_{i}",
-                    lambda i=i: keras.layers.Dropout(m["dropout"], name=f"dropout_{i}"),
-                )(out)
-            x = out
-        return x, states
+        """The recurrent layers `rnn_{i}` over embedded tokens -> (outputs, final states per layer)."""
+        return self.recurrent_stack(
+            x, "rnn", return_state=True, stateful=stateful, initial_states=initial_states
+        )
 
     def _logits(self, x):
         m = self.recipe["model"]
@@ -429,21 +347,11 @@ class LanguageModel(Builder):
         if len(fed) > 1:
             _, states = read(np.tile(np.asarray(fed[:-1], np.int32), (num, 1)), states)
         start = [fed[-1]] * num
-        eos = -1 if self.stream else EOS_ID
-        strategy = dec["strategy"]
-        if strategy == "beam":
-            best, _ = decoders.beam_search(
-                step, [s[:1] for s in states], fed[-1], eos,
-                dec["max_length"], dec["beam_width"], dec["length_penalty"],
-            )
-            rows = [best] * num
-        elif strategy == "greedy":
-            rows = decoders.greedy(step, states, start, eos, dec["max_length"])
+        if dec["strategy"] == "beam":
+            # Every row reads the same prompt: one search serves them all.
+            rows = decoders.decode(step, [s[:1] for s in states], start[:1], self.stop_id, dec) * num
         else:
-            rows = decoders.sample(
-                step, states, start, eos, dec["max_length"],
-                dec["temperature"], dec["top_k"], dec["top_p"], seed,
-            )
+            rows = decoders.decode(step, states, start, self.stop_id, dec, seed)
         return [self.render(vocabs, prompt_ids + row) for row in rows]
 
     # Evaluation -------------------------------------------------------------

@@ -1,10 +1,15 @@
 """Encoder-decoder of different lengths, attention-free (translation, G2P).
 
-A (bi)directional recurrent encoder reads the source; its final states, one
-set per layer, become the initial states of the decoder (through a learned
-`tanh` bridge when the encoder is bidirectional). The decoder is trained with
-teacher forcing and generates token by token at inference, through the same
-layers wired as `encoder(tokens) -> states` and `step(token, states)`.
+A (bi)directional recurrent encoder reads the source (reversed with
+`model.reverse_source`, Sutskever et al. 2014); its final states, one set
+per layer, become the initial states of the decoder (through a learned
+`tanh` bridge when the encoder is bidirectional). With `model.context:
+every_step` a context vector, a `tanh` layer over the top level's final
+states, is also joined to every decoder input and to the output layer's
+input (Cho et al. 2014). The decoder is trained with teacher forcing and
+generates token by token at inference, through the same layers wired as
+`encoder(tokens) -> [context,] states` and `step(token, [context,] states)`;
+the step returns the context unchanged, so decoding carries it as a state.
 """
 
 import collections
@@ -13,13 +18,18 @@ import keras
 import tensorflow as tf
 
 from kerasrnn import decoding, metrics
-from kerasrnn import layers as rnn_layers
-from kerasrnn.builders.base import Builder, StepLogits, as_text, float32_model, state_count
+from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
+from kerasrnn.builders.graph import first_step, flat, greedy_graph, ids_to_text, keras_call, text_signature
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
+from kerasrnn.layers import ReverseTokens, StepConcat, StepLogits
 
 
 class Seq2Seq(Builder):
     """Builder for `type: seq2seq`."""
+
+    EXPORT = "generate"
+    METRIC = "token_error_rate"
+    ENCODE_LENGTH = None
 
     def encode(self, vocabs, strings):
         source = self.ids("source", vocabs, strings["source"][None])[0]
@@ -30,7 +40,10 @@ class Seq2Seq(Builder):
         return {"source": source, "target_in": target_in}, target_out, weights
 
     def _encoder(self, source):
+        """Source ids -> (the decoder's initial states per level, the context or None)."""
         m = self.recipe["model"]
+        if m["reverse_source"]:
+            source = self._layer("reverse_source", lambda: ReverseTokens(name="reverse_source"))(source)
         x = self._layer(
             "source_embedding",
             lambda: keras.layers.Embedding(
@@ -38,97 +51,107 @@ class Seq2Seq(Builder):
                 name="source_embedding",
             ),
         )(source)
-        states = []
-        for i in range(m["layers"]):
-            name = f"encoder_{i}"
+        top = []
 
-            def make(name=name):
-                layer = self.recurrent(name, return_state=True)
-                if m["bidirectional"]:
-                    return rnn_layers.Bidirectional(layer, merge_mode="concat", name=name)
-                return layer
+        def bridge(i, states):
+            if i == m["layers"] - 1:
+                top.extend(states)
+            return self._bridge(i, states) if m["bidirectional"] else states
 
-            layer = self._layer(name, make)
-            out, *layer_states = layer(x)
-            if m["bidirectional"]:
-                half = len(layer_states) // 2
-                layer_states = [
-                    self._layer(
-                        f"bridge_{i}_{j}",
-                        lambda i=i, j=j: keras.layers.Dense(
-                            m["units"], activation="tanh", name=f"bridge_{i}_{j}"
-                        ),
-                    )(keras.layers.Concatenate(name=f"bridge_concat_{i}_{j}")([fw, bw]))
-                    for j, (fw, bw) in enumerate(
-                        zip(layer_states[:half], layer_states[half:])
-                    )
-                ]
-            states.append(layer_states)
-            x = self._between(x, out, f"encoder_dropout_{i}", i)
-        return states
+        _, states = self.recurrent_stack(
+            x, "encoder", bidirectional=m["bidirectional"], return_state=True, bridge=bridge,
+            dropout_name="encoder_dropout_{i}", residual_name="encoder_dropout_{i}_residual",
+        )
+        return states, self._context(top)
 
-    def _between(self, x, out, dropout_name, i):
+    def _context(self, top):
+        """The top encoder level's final states (both directions) -> one `tanh` vector."""
         m = self.recipe["model"]
-        if m["residual"] and i > 0:
-            out = keras.layers.Add(name=f"{dropout_name}_residual")([x, out])
-        if m["dropout"]:
-            out = self._layer(
-                dropout_name, lambda: keras.layers.Dropout(m["dropout"], name=dropout_name)
-            )(out)
-        return out
+        if m["context"] != "every_step":
+            return None
+        summary = keras.layers.Concatenate(name="encoder_summary")(top) if len(top) > 1 else top[0]
+        return self._layer(
+            "context", lambda: keras.layers.Dense(m["units"], activation="tanh", name="context")
+        )(summary)
 
-    def _decoder(self, target, initial_states):
+    def _bridge(self, i, states):
+        """A bidirectional level's final states, forward then backward -> the decoder's."""
         m = self.recipe["model"]
+        half = len(states) // 2
+        return [
+            self._layer(
+                f"bridge_{i}_{j}",
+                lambda j=j: keras.layers.Dense(m["units"], activation="tanh", name=f"bridge_{i}_{j}"),
+            )(keras.layers.Concatenate(name=f"bridge_concat_{i}_{j}")([fw, bw]))
+            for j, (fw, bw) in enumerate(zip(states[:half], states[half:]))
+        ]
+
+    def _with_context(self, name, x, context):
+        if context is None:
+            return x
+        return self._layer(name, lambda: StepConcat(name=name))([x, context])
+
+    def _decoder(self, target, initial_states, context=None):
+        m = self.recipe["model"]
+        # With a context the target is read unmasked (`StepConcat` would drop
+        # the mask anyway): the decoder is causal and padding comes last, so
+        # no real step reads a padded one, and the loss weighs padding 0.
         y = self._layer(
             "target_embedding",
             lambda: keras.layers.Embedding(
-                self.vocab_sizes["target"], m["embedding_dim"], mask_zero=True,
+                self.vocab_sizes["target"], m["embedding_dim"], mask_zero=context is None,
                 name="target_embedding",
             ),
         )(target)
-        new_states = []
-        for i in range(m["layers"]):
-            name = f"decoder_{i}"
-            layer = self._layer(name, lambda name=name: self.recurrent(name, return_state=True))
-            out, *layer_states = layer(y, initial_state=initial_states[i])
-            new_states.append(layer_states)
-            y = self._between(y, out, f"decoder_dropout_{i}", i)
+        y, new_states = self.recurrent_stack(
+            self._with_context("decoder_context", y, context), "decoder", return_state=True,
+            initial_states=initial_states,
+            dropout_name="decoder_dropout_{i}", residual_name="decoder_dropout_{i}_residual",
+        )
         logits = self._layer(
             "logits",
             lambda: keras.layers.Dense(self.vocab_sizes["target"], name="logits"),
-        )(y)
+        )(self._with_context("output_context", y, context))
         return logits, new_states
 
     def build(self, vocabs):
         self.vocab_sizes = {side: len(v) for side, v in vocabs.items()}
         source = keras.Input((None,), dtype="int32", name="source")
         target = keras.Input((None,), dtype="int32", name="target_in")
-        logits, _ = self._decoder(target, self._encoder(source))
+        logits, _ = self._decoder(target, *self._encoder(source))
         return keras.Model({"source": source, "target_in": target}, logits, name="seq2seq")
 
     # Inference --------------------------------------------------------------
 
     def inference_models(self, model, vocabs):
-        """(encoder, step) Keras models sharing the trained model's layers, in float32."""
+        """(encoder, step) Keras models sharing the trained model's layers, in float32.
+
+        With a context, `encoder` returns it first, before the states, and
+        `step` reads it after the token and returns it unchanged.
+        """
         self.vocab_sizes = {side: len(v) for side, v in vocabs.items()}
         self.use(float32_model(model))
         source = keras.Input((None,), dtype="int32", name="source")
-        states = self._encoder(source)
-        encoder = keras.Model(source, [s for layer in states for s in layer], name="encoder")
+        states, context = self._encoder(source)
+        extra = [] if context is None else [context]
+        encoder = keras.Model(source, extra + [s for layer in states for s in layer], name="encoder")
         m = self.recipe["model"]
         token = keras.Input((1,), dtype="int32", name="token")
-        state_inputs, k = [], 0
+        extra = [] if context is None else [keras.Input((m["units"],), name="context")]
+        state_inputs, k = [], len(extra)
         for i in range(m["layers"]):
             count = state_count(self._layers[f"decoder_{i}"])
             state_inputs.append(
                 [keras.Input((m["units"],), name=f"state_{k + j}") for j in range(count)]
             )
             k += count
-        logits, new_states = self._decoder(token, state_inputs)
+        logits, new_states = self._decoder(token, state_inputs, *extra)
         logits = StepLogits(name="step_logits")(logits)
+        # Carried unchanged, so decoding can reorder it with the states.
+        kept = [keras.layers.Identity(name="keep_context")(t) for t in extra]
         step = keras.Model(
-            [token] + [s for layer in state_inputs for s in layer],
-            [logits] + [s for layer in new_states for s in layer],
+            [token] + extra + [s for layer in state_inputs for s in layer],
+            [logits] + kept + [s for layer in new_states for s in layer],
             name="step",
         )
         return encoder, step
@@ -165,27 +188,11 @@ class Seq2Seq(Builder):
                 chunk = sources[start : start + batch_size]
                 ids = source_ids(tf.constant(chunk, tf.string))
                 states = [s.numpy() for s in tf.nest.flatten(encode_fn(ids))]
-                results.extend(self._decode_batch(step, states, len(chunk), dec, seed))
+                results.extend(decoding.decode(step, states, [BOS_ID] * len(chunk), EOS_ID, dec, seed))
             target = vocabs["target"]
             return [target.decode(row) for row in results]
 
         return generate
-
-    def _decode_batch(self, step, states, n, dec, seed):
-        if dec["strategy"] == "greedy":
-            return decoding.greedy(step, states, [BOS_ID] * n, EOS_ID, dec["max_length"])
-        if dec["strategy"] == "sample":
-            return decoding.sample(
-                step, states, [BOS_ID] * n, EOS_ID, dec["max_length"],
-                dec["temperature"], dec["top_k"], dec["top_p"], seed,
-            )
-        return [
-            decoding.beam_search(
-                step, [s[i : i + 1] for s in states], BOS_ID, EOS_ID,
-                dec["max_length"], dec["beam_width"], dec["length_penalty"],
-            )[0]
-            for i in range(n)
-        ]
 
     # Evaluation -------------------------------------------------------------
 
@@ -217,3 +224,43 @@ class Seq2Seq(Builder):
         """Decoded target text for each source text."""
         join = self.tokenizers["target"].join
         return [{"input": t, "output": join(h)} for t, h in zip(texts, self.generator(model, vocabs)(texts))]
+
+    # Serving ----------------------------------------------------------------
+
+    def export_models(self, model, vocabs):
+        return self.inference_models(model, vocabs)
+
+    def first_states(self, models, tokens, call):
+        """The states `encode` returns for a batch of source id rows."""
+        return flat(call(models[0], tokens))
+
+    def prompts(self, vocabs, texts):
+        """(rows to encode, first tokens, ids shown before the output, stop token)."""
+        rows = self.ids("source", vocabs, tf.constant(texts, tf.string)).to_list()
+        return rows, [BOS_ID] * len(rows), [[] for _ in rows], EOS_ID
+
+    def render(self, vocabs, ids):
+        """Target ids -> text."""
+        return self.tokenizers["target"].join(vocabs["target"].decode(ids))
+
+    def runner_predict(self, runner, texts):
+        return [{"input": t, "output": o} for t, o in zip(texts, runner.generate(texts))]
+
+    def runner_metric(self, runner, texts, references):
+        hyps = runner.generate(texts, strategy="greedy")
+        split = self.tokenizers["target"].split_py
+        return metrics.error_rates(split(hyps), [[t] for t in split(references)])["token_error_rate"]
+
+    def serve_function(self, models, vocabs):
+        """Raw source strings -> the greedy decoded target text and its ids."""
+        step = models[1]
+        max_length = self.recipe["decoding"]["max_length"]
+
+        @tf.function(input_signature=text_signature())
+        def serve(text):
+            ids = self.ids("source", vocabs, text).to_tensor()
+            logits, states = first_step(step, self.first_states(models, ids, keras_call))
+            out = greedy_graph(step, states, logits, EOS_ID, max_length)
+            return {"output": ids_to_text(out, vocabs["target"], self.tokenizers["target"]), "ids": out}
+
+        return serve

@@ -18,14 +18,16 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from kerasrnn import metrics
-from kerasrnn.builders.base import Builder, TokenDropout, as_text
+from kerasrnn.builders.base import Builder, as_text
 from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack
+from kerasrnn.builders.graph import text_signature
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import FACTOR_SEPARATOR
 from kerasrnn.data.tokenizers import Tokenizer
 from kerasrnn.data.vocab import Vocabulary, count_tokens
-from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, viterbi_decode
+from kerasrnn.layers import CharCNN, TokenDropout
+from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, crf_marginals, viterbi_decode
 
 # Spelling classes: 0 <pad>, lower case, Title case, UPPER case, mIxEd case,
 # contains a digit, no letter at all (punctuation, symbols).
@@ -35,7 +37,8 @@ SUFFIX = 3
 FACTOR_DIM = 16
 # The character encoder reads at most this many characters of a word.
 MAX_CHARS = 20
-CHAR_DIM = 25
+# The CRF's weights, in the order export.json and `viterbi_decode` take them.
+CRF_KEYS = ("transitions", "start", "end")
 
 
 def spelling(tokens):
@@ -94,46 +97,6 @@ def best_tags(rows, lengths, names, crf=None):
 def characters(tokens):
     """String tokens (any shape) -> each token's first MAX_CHARS characters, as it is written."""
     return tf.strings.unicode_split(tokens, "UTF-8", errors="replace")[..., :MAX_CHARS]
-
-
-@keras.saving.register_keras_serializable(package="kerasrnn")
-class CharCNN(keras.layers.Layer):
-    """`[batch, steps, chars]` character ids -> `[batch, steps, filters]`.
-
-    Each word's characters are embedded, convolved (width 3, tanh) and
-    max-pooled over the word, as in Ma and Hovy (2016): a vector for every
-    word, seen in training or not, from its spelling. Character id 0 is
-    padding: it reads as zeros, so a word's vector does not depend on the
-    width of its batch, and never wins the pooling; a padded word gets zeros.
-    """
-
-    def __init__(self, chars, filters, dim=CHAR_DIM, width=3, **kwargs):
-        super().__init__(**kwargs)
-        self.chars, self.filters, self.dim, self.width = chars, filters, dim, width
-        self.embedding = keras.layers.Embedding(chars, dim, name="embedding")
-        self.conv = keras.layers.Conv1D(filters, width, padding="same", activation="tanh", name="conv")
-
-    def build(self, input_shape):
-        self.embedding.build((None, None))
-        self.conv.build((None, None, self.dim))
-
-    def call(self, ids):
-        shape = keras.ops.shape(ids)
-        words = keras.ops.reshape(ids, (-1, shape[2]))
-        real = keras.ops.expand_dims(words > 0, -1)
-        # Padding reads as zeros, as past the word's ends, however wide the batch.
-        embedded = self.embedding(words) * keras.ops.cast(real, self.compute_dtype)
-        # tanh is above -1, so padding (-2) never wins; a word without characters gets 0.
-        pooled = keras.ops.max(keras.ops.where(real, self.conv(embedded), -2.0), axis=1)
-        pooled = keras.ops.where(keras.ops.any(real, axis=1), pooled, 0.0)
-        return keras.ops.reshape(pooled, (shape[0], shape[1], self.filters))
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:2], self.filters)
-
-    def get_config(self):
-        return {**super().get_config(), "chars": self.chars, "filters": self.filters,
-                "dim": self.dim, "width": self.width}
 
 
 def _ragged(fn, tokens):
@@ -327,8 +290,67 @@ class Tagger(Builder):
 
     def predict(self, model, vocabs, texts):
         """A tag per token; `output` is the tags, space-separated."""
-        tokens, tags = self.tag(model, vocabs, texts)
-        return [
-            {"input": text, "output": " ".join(t), "tokens": w, "tags": t}
-            for text, w, t in zip(texts, tokens, tags)
-        ]
+        return _rows(texts, *self.tag(model, vocabs, texts))
+
+    # Serving ----------------------------------------------------------------
+
+    def export_meta(self, model):
+        crf = crf_weights(model)
+        if crf is None:
+            return {}
+        # A CRF tagger's tags are the Viterbi path over the logits and these scores.
+        return {"crf": {k: w.tolist() for k, w in zip(CRF_KEYS, crf)}}
+
+    def serving_inputs(self, vocabs, texts):
+        """Texts -> the model's inputs as ragged ids, whole sentences (an export's `logits`)."""
+        return self.inputs(vocabs, tf.constant(texts, tf.string), truncate=False)
+
+    def _runner_tags(self, runner, texts):
+        tokens = self.tokenizers["source"].split_py(texts)
+        crf = runner.meta.get("crf")
+        crf = crf and tuple(np.asarray(crf[k], np.float32) for k in CRF_KEYS)
+        names = runner.vocabs["target"].tokens
+        return tokens, best_tags(runner.logits(texts), [len(t) for t in tokens], names, crf)
+
+    def runner_predict(self, runner, texts):
+        return _rows(texts, *self._runner_tags(runner, texts))
+
+    def runner_metric(self, runner, texts, references):
+        gold = self.tokenizers["target"].split_py(references)
+        _, tags = self._runner_tags(runner, texts)
+        return float(np.mean([p == g for row, want in zip(tags, gold) for p, g in zip(row, want)]))
+
+    def serve_function(self, models, vocabs):
+        """Raw strings -> tokens, a tag per token and each tag's probability.
+
+        A CRF tagger gives the Viterbi path and the CRF's marginals.
+        """
+        (model,) = models
+        crf = crf_weights(model)
+
+        @tf.function(input_signature=text_signature())
+        def serve(text):
+            ragged = self.inputs(vocabs, text, truncate=False)
+            logits = tf.cast(model({k: v.to_tensor() for k, v in ragged.items()}, training=False), tf.float32)
+            lengths = ragged["source"].row_lengths()
+            if crf is None:
+                probs = tf.nn.softmax(logits[..., 1:])
+                best = tf.argmax(probs, -1)
+            else:
+                never_pad = logits - 1e9 * tf.one_hot(0, tf.shape(logits)[-1])
+                probs = crf_marginals(never_pad, lengths, *crf)[..., 1:]
+                best = viterbi_decode(never_pad, lengths, *crf) - 1
+            tags = tf.gather(tf.constant(vocabs["target"].tokens[1:]), best)
+            words = self.tokenizers["source"].split(text).to_tensor("")
+            mask = tf.sequence_mask(lengths, tf.shape(tags)[1])
+            return {"tokens": words[:, : tf.shape(tags)[1]], "tags": tf.where(mask, tags, ""),
+                    "length": tf.cast(lengths, tf.int32), "probabilities": probs}
+
+        return serve
+
+
+def _rows(texts, tokens, tags):
+    return [
+        {"input": text, "output": " ".join(t), "tokens": w, "tags": t}
+        for text, w, t in zip(texts, tokens, tags)
+    ]

@@ -1,7 +1,9 @@
 """The error raised for bad input data."""
 
+from kerasrnn.errors import KerasRNNError
 
-class DataError(Exception):
+
+class DataError(KerasRNNError):
     """Bad input data, reported as one line the command line prints as is.
 
     The message says where and what: `PATH:LINE: what is wrong`, `PATH: what

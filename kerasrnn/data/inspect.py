@@ -9,8 +9,9 @@ Example:
 """
 
 import collections
-import importlib.util
 import statistics
+
+from kerasrnn.data.tokenizers import Tokenizer
 
 MAX_LABELS = 100
 SIDES = ("source", "target")
@@ -115,10 +116,6 @@ def _tokenize(values, tokenizer):
         return [text.split() for text in values]
     if tokenizer == "label":
         return [[text] for text in values]
-    if importlib.util.find_spec("kerasrnn.data.tokenizers") is None:
-        raise ValueError(f"unknown tokenizer {tokenizer!r}; use char, word, pretokenized or label")
-    from kerasrnn.data.tokenizers import Tokenizer
-
     return Tokenizer(tokenizer).split_py(values)
 
 

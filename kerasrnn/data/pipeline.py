@@ -26,7 +26,6 @@ from kerasrnn.data import readers, splits
 # Files above this many bytes are streamed when the recipe leaves it open.
 STREAMING_BYTES = 200 * 1000**2
 CHUNK = 4096
-SPLITS = ("train", "valid", "test")
 
 
 class ExampleStream:
@@ -102,7 +101,7 @@ def carve(stream, seed, valid_share, test_share, need=("valid", "test"), report=
 
         return stream.narrowed(keep, length=0)
 
-    parts = {name: part(name) for name in SPLITS}
+    parts = {name: part(name) for name in splits.SPLITS}
     for chunk in chunks(stream.examples(report)):
         for name, examples in splits.split_examples(chunk, seed, valid_share, test_share, need).items():
             parts[name].length += len(examples)

@@ -383,7 +383,8 @@ def _read_cmudict(specs, opts, report):
             if opts.strip_stress:
                 phones = [phone.rstrip("0123456789") for phone in phones]
             word = _CMUDICT_ALTERNATE.sub("", word).lower()
-            yield Example(word, " ".join(phone.upper() for phone in phones), key=word)
+            yield Example(word, " ".join(phone.upper() for phone in phones), key=word,
+                          origin=f"{_short(spec)}:{number}")
 
 
 def _field(value, side):
@@ -399,9 +400,14 @@ def _field(value, side):
     raise _BadLine(f"the {side} is not text: {json.dumps(value)[:40]}")
 
 
-def _pick(row, columns, names=None):
+def _short(spec):
+    """A data file as messages name it: its base name (an archive's member's)."""
+    return os.path.basename(spec)
+
+
+def _pick(row, columns, names=None, origin=None):
     """Builds an Example from a row (list or JSON object) and resolved columns."""
-    values = {}
+    values = {"origin": origin}
     for side, column in columns.items():
         if column is None:
             values[side] = None
@@ -451,7 +457,7 @@ def _read_delimited(specs, opts, report, split, fixed_width=True):
                     width = width or len(row)
                     if len(row) != width:
                         raise _BadLine(f"expected {width} columns, found {len(row)}")
-                yield _pick(row, opts.columns, header)
+                yield _pick(row, opts.columns, header, f"{_short(spec)}:{number}")
             except _BadLine as reason:
                 _bad(f"{spec}:{number}: {reason}", opts, report)
 
@@ -516,7 +522,7 @@ def _read_aligned(source_spec, target_spec, opts, report):
             empty = source_spec if not source_line.strip() else target_spec
             _bad(f"{empty}:{number}: empty line where the other file has text", opts, report)
             continue
-        yield Example(source_line.strip(), target_line.strip())
+        yield Example(source_line.strip(), target_line.strip(), origin=f"{_short(source_spec)}:{number}")
 
 
 def _read_jsonl(specs, opts, report):
@@ -534,7 +540,7 @@ def _read_jsonl(specs, opts, report):
                     raise _BadLine(f"not valid JSON: {str(error)[:80]}") from None
                 if not isinstance(row, dict):
                     raise _BadLine("expected a JSON object")
-                yield _pick(row, opts.columns)
+                yield _pick(row, opts.columns, origin=f"{_short(spec)}:{number}")
             except _BadLine as reason:
                 _bad(f"{spec}:{number}: {reason}", opts, report)
 

@@ -2,6 +2,8 @@
 
 import hashlib
 
+SPLITS = ("train", "valid", "test")
+
 
 def split_of(key, seed, valid_share, test_share):
     """`"train"`, `"valid"` or `"test"` for a grouping key, stable across runs.
@@ -25,7 +27,7 @@ def split_examples(examples, seed, valid_share, test_share, need=("valid", "test
     Only the splits named in `need` are carved out; the rest stays in train.
     Returns a dict with lists for "train", "valid" and "test".
     """
-    out = {"train": [], "valid": [], "test": []}
+    out = {split: [] for split in SPLITS}
     valid_share = valid_share if "valid" in need else 0.0
     test_share = test_share if "test" in need else 0.0
     for ex in examples:
@@ -47,7 +49,7 @@ def split_by_position(examples, seed, valid_share, test_share, need=("valid", "t
     total = sum(sizes)
     test_from = total - round(total * test_share)
     valid_from = total - round(total * (test_share + valid_share))
-    out = {"train": [], "valid": [], "test": []}
+    out = {split: [] for split in SPLITS}
     seen = 0
     for ex, size in zip(examples, sizes):
         if seen >= test_from:

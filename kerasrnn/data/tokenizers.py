@@ -7,6 +7,7 @@ and serves raw strings in an exported SavedModel.
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from kerasrnn.data import subword
 from kerasrnn.data.examples import FACTOR_SEPARATOR
 
 KINDS = ("char", "word", "script", "subword", "pretokenized", "label", "vector")
@@ -77,8 +78,6 @@ class Tokenizer:
         """
         if self.kind != "subword" or vocabulary is self.vocabulary:
             return self
-        from kerasrnn.data import subword
-
         self.vocabulary = vocabulary
         self.wordpiece = subword.wordpiece(vocabulary)
         self._graphs.pop("split", None)

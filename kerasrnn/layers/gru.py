@@ -4,13 +4,12 @@ import keras
 from keras.src.backend.tensorflow.rnn import gru as cudnn_gru
 
 from kerasrnn.layers import _fused
+from kerasrnn.layers.fused_recurrent import FusedRecurrent
 from kerasrnn.layers.gru_cell import GRUCell
-from kerasrnn.layers.lstm import check_implementation, fused_operands, shared_obstacles, try_cudnn
-from kerasrnn.layers.recurrent_base import RecurrentBase
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
-class GRU(RecurrentBase):
+class GRU(FusedRecurrent):
     """Gated recurrent unit layer.
 
     With default arguments the layer has the weights of `keras.layers.GRU`
@@ -55,46 +54,8 @@ class GRU(RecurrentBase):
     """
 
     cell_class = GRUCell
+    cudnn_kernel = staticmethod(cudnn_gru)
+    fused_loops = (_fused.gru_forward, _fused.gru_trainable)
 
-    def __init__(self, units, implementation="auto", **kwargs):
-        super().__init__(units, **kwargs)
-        check_implementation(implementation, self._fused_obstacles())
-        self.implementation = implementation
-
-    def _fused_obstacles(self):
-        own = [] if self.cell.reset_after else ["reset_after=False"]
-        return own + shared_obstacles(self)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if self.implementation == "generic" or self._fused_obstacles():
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-        sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
-            self, sequences, mask, training
-        )
-        if mask is None and not self.zero_output_for_mask:
-            result = try_cudnn(
-                cudnn_gru,
-                sequences,
-                initial_state[0],
-                None,
-                kernel=kernel,
-                recurrent_kernel=recurrent_kernel,
-                bias=bias,
-                activation=cell.activation,
-                recurrent_activation=cell.recurrent_activation,
-                return_sequences=self.return_sequences,
-                go_backwards=self.go_backwards,
-                reset_after=True,
-            )
-            if result is not None:
-                self.supports_jit = False
-                return result
-        run = _fused.gru_trainable if _fused.wants_gradient(training) else _fused.gru_forward
-        return _fused.run_time_major(
-            run, sequences, initial_state, kernel, recurrent_kernel, bias, mask,
-            self.go_backwards, self.zero_output_for_mask,
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "implementation": self.implementation}
+    def own_obstacles(self):
+        return [] if self.cell.reset_after else ["reset_after=False"]

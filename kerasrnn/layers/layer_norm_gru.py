@@ -20,11 +20,8 @@ class LayerNormGRU(RecurrentBase):
             go_backwards, stateful, unroll).
 
     Call arguments:
-        sequences: A 3D tensor `(batch, timesteps, features)`.
-        initial_state: Optional list of initial states.
-        mask: Optional boolean `(batch, timesteps)`; masked steps keep the
-            states and repeat the previous output (left or right padding).
-        training: Whether dropout is active.
+        As `RecurrentBase`: `sequences`, `initial_state`, `mask` (left or
+        right padding) and `training`.
 
     Example:
 

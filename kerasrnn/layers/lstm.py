@@ -1,70 +1,15 @@
 """Long short-term memory layer."""
 
 import keras
-from keras import ops
 from keras.src.backend.tensorflow.rnn import lstm as cudnn_lstm
 
 from kerasrnn.layers import _fused
+from kerasrnn.layers.fused_recurrent import FusedRecurrent
 from kerasrnn.layers.lstm_cell import LSTMCell
-from kerasrnn.layers.recurrent_base import RecurrentBase
-
-IMPLEMENTATIONS = ("auto", "fused", "generic")
-
-
-def shared_obstacles(layer):
-    """Reasons, common to LSTM and GRU, that rule out the fused path."""
-    cell = layer.cell
-    checks = {
-        "activation is not tanh": cell.activation is not keras.activations.tanh,
-        "recurrent_activation is not sigmoid": (
-            cell.recurrent_activation is not keras.activations.sigmoid
-        ),
-        "recurrent_dropout > 0": cell.recurrent_dropout,
-        "unroll=True": layer.unroll,
-        "the backend is not TensorFlow": keras.backend.backend() != "tensorflow",
-    }
-    return [reason for reason, present in checks.items() if present]
-
-
-def fused_operands(layer, sequences, mask, training):
-    """(sequences with input dropout, mask, kernel, recurrent kernel, bias) for a fused loop."""
-    if isinstance(mask, (list, tuple)):
-        mask = mask[0]
-    cell = layer.cell
-    if training and cell.dropout > 0:
-        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
-    dtype = sequences.dtype
-    kernel = ops.cast(cell.kernel, dtype)
-    recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)
-    bias = ops.cast(cell.bias, dtype) if cell.use_bias else None
-    return sequences, mask, kernel, recurrent_kernel, bias
-
-
-def check_implementation(implementation, reasons):
-    """Validates `implementation` against why the fused path cannot run."""
-    if implementation not in IMPLEMENTATIONS:
-        raise ValueError(
-            f"Argument `implementation` must be one of {IMPLEMENTATIONS}. "
-            f"Received: implementation={implementation!r}"
-        )
-    if implementation == "fused" and reasons:
-        raise ValueError(
-            "Argument `implementation='fused'` needs the plain variant, but "
-            + "; ".join(reasons)
-            + "."
-        )
-
-
-def try_cudnn(function, *args, **kwargs):
-    """Runs Keras's cuDNN kernel; `None` where the device or options rule it out."""
-    try:
-        return function(*args, **kwargs)
-    except NotImplementedError:
-        return None
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
-class LSTM(RecurrentBase):
+class LSTM(FusedRecurrent):
     """Long short-term memory layer, with peephole, CIFG and projection options.
 
     With default arguments the layer has the weights of `keras.layers.LSTM`
@@ -113,51 +58,14 @@ class LSTM(RecurrentBase):
     """
 
     cell_class = LSTMCell
+    cudnn_kernel = staticmethod(cudnn_lstm)
+    fused_loops = (_fused.lstm_forward, _fused.lstm_trainable)
 
-    def __init__(self, units, implementation="auto", **kwargs):
-        super().__init__(units, **kwargs)
-        check_implementation(implementation, self._fused_obstacles())
-        self.implementation = implementation
-
-    def _fused_obstacles(self):
+    def own_obstacles(self):
         cell = self.cell
         checks = {
             "peephole=True": cell.peephole,
             "coupled_gates=True": cell.coupled_gates,
             "projection_units is set": cell.projection_units,
         }
-        return [reason for reason, present in checks.items() if present] + shared_obstacles(self)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if self.implementation == "generic" or self._fused_obstacles():
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-        sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
-            self, sequences, mask, training
-        )
-        if mask is None and not self.zero_output_for_mask:
-            result = try_cudnn(
-                cudnn_lstm,
-                sequences,
-                initial_state[0],
-                initial_state[1],
-                None,
-                kernel=kernel,
-                recurrent_kernel=recurrent_kernel,
-                bias=bias,
-                activation=cell.activation,
-                recurrent_activation=cell.recurrent_activation,
-                return_sequences=self.return_sequences,
-                go_backwards=self.go_backwards,
-            )
-            if result is not None:
-                self.supports_jit = False
-                return result
-        run = _fused.lstm_trainable if _fused.wants_gradient(training) else _fused.lstm_forward
-        return _fused.run_time_major(
-            run, sequences, initial_state, kernel, recurrent_kernel, bias, mask,
-            self.go_backwards, self.zero_output_for_mask,
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "implementation": self.implementation}
+        return [reason for reason, present in checks.items() if present]

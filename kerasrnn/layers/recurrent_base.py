@@ -5,6 +5,9 @@ import inspect
 
 import keras
 
+from kerasrnn.layers.recurrent_cell import _check_flags
+
+
 @functools.lru_cache(maxsize=None)
 def _cell_arg_names(cell_class):
     names = set()
@@ -15,6 +18,23 @@ def _cell_arg_names(cell_class):
             if param.kind is param.POSITIONAL_OR_KEYWORD and name != "self":
                 names.add(name)
     return frozenset(names)
+
+
+def make_cell(cell_class, units, kwargs, name):
+    """A layer's cell, given the cell's own arguments taken out of the layer's `kwargs`.
+
+    The cell shares the layer's `dtype` and `trainable`; what is left in
+    `kwargs` belongs to the layer.
+    """
+    cell_names = _cell_arg_names(cell_class) - {"units", "name", "dtype", "trainable"}
+    cell_kwargs = {arg: kwargs.pop(arg) for arg in list(kwargs) if arg in cell_names}
+    return cell_class(
+        units,
+        dtype=kwargs.get("dtype"),
+        trainable=kwargs.get("trainable", True),
+        name=name,
+        **cell_kwargs,
+    )
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
@@ -65,15 +85,7 @@ class RecurrentBase(keras.layers.RNN):
         unroll=False,
         **kwargs,
     ):
-        cell_names = _cell_arg_names(self.cell_class) - {"units", "name", "dtype", "trainable"}
-        cell_kwargs = {name: kwargs.pop(name) for name in list(kwargs) if name in cell_names}
-        cell = self.cell_class(
-            units,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="cell",
-            **cell_kwargs,
-        )
+        cell = make_cell(self.cell_class, units, kwargs, "cell")
         flags = dict(
             return_sequences=return_sequences,
             return_state=return_state,
@@ -81,11 +93,7 @@ class RecurrentBase(keras.layers.RNN):
             stateful=stateful,
             unroll=unroll,
         )
-        for name, value in flags.items():
-            if not isinstance(value, bool):
-                raise ValueError(
-                    f"Argument `{name}` must be a bool. Received: {name}={value!r}"
-                )
+        _check_flags(**flags)
         super().__init__(cell, **flags, **kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=3)
 

@@ -13,6 +13,12 @@ def _check_units(name, value, allow_none=False):
         )
 
 
+def _check_flags(**flags):
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"Argument `{name}` must be a bool. Received: {name}={value!r}")
+
+
 def _check_rate(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(

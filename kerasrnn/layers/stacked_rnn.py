@@ -5,7 +5,8 @@ import copy
 import keras
 from keras import ops
 
-from kerasrnn.layers.recurrent_cell import _check_rate, _check_units
+from kerasrnn.layers.recurrent_cell import _check_flags, _check_rate, _check_units
+from kerasrnn.layers.registry import CELLS
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
@@ -74,8 +75,6 @@ class StackedRNN(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        from kerasrnn.layers import CELLS
-
         if cell not in CELLS:
             raise ValueError(
                 f"Argument `cell` must be one of {sorted(CELLS)}. Received: cell={cell!r}"
@@ -87,15 +86,13 @@ class StackedRNN(keras.layers.Layer):
         for width in widths:
             _check_units("units", width)
         _check_rate("inter_layer_dropout", inter_layer_dropout)
-        for name, value in dict(
+        _check_flags(
             residual=residual,
             return_sequences=return_sequences,
             return_state=return_state,
             go_backwards=go_backwards,
             stateful=stateful,
-        ).items():
-            if not isinstance(value, bool):
-                raise ValueError(f"Argument `{name}` must be a bool. Received: {name}={value!r}")
+        )
         self.cell = cell
         self.units = units
         self.num_layers = len(widths)

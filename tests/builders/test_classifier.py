@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kerasrnn import builders, config
-from kerasrnn.builders.classifier import MaskedMaxPooling1D
+from kerasrnn.layers import MaskedMaxPooling1D
 from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
 from kerasrnn.runs import Run

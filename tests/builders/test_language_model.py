@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from kerasrnn import config, training
-from kerasrnn.builders.language_model import LanguageModel, TiedEmbedding
+from kerasrnn.builders.language_model import LanguageModel
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import Example
 from kerasrnn.data.splits import split_by_position
 from kerasrnn.data.vocab import EOS_ID
 from kerasrnn.decoding import log_softmax
+from kerasrnn.layers import TiedEmbedding
 from kerasrnn.runs import Run
 
 

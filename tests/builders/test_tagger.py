@@ -280,7 +280,7 @@ def test_crf_is_for_taggers_only(tmp_path):
 
 
 def test_word_dropout_reads_words_as_unknown_in_training_only():
-    from kerasrnn.builders.base import TokenDropout
+    from kerasrnn.layers import TokenDropout
 
     ids = np.tile(np.array([[5, 9, 7, 1, 0, 0]], np.int32), (2000, 1))
     layer = TokenDropout(0.25, seed=3)

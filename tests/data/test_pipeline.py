@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import builders, config, training
+from kerasrnn import builders, config
 from kerasrnn.data import pipeline
 from kerasrnn.data.errors import DataError
+from kerasrnn.data.loading import load_splits
 
 LETTERS = "abcdefghij"
 PHONES = "A B C D E F G H I J".split()
@@ -52,7 +53,7 @@ def recipe(train, **data):
 
 
 def load(train, **data):
-    return training.load_splits(recipe(train, **data), echo=lambda _: None)
+    return load_splits(recipe(train, **data), echo=lambda _: None)
 
 
 def test_streamed_splits_hold_the_same_examples_in_the_same_order(dictionary):
@@ -139,7 +140,7 @@ def test_a_bad_line_stops_streaming_before_training(tmp_path, dictionary):
     with pytest.raises(DataError, match=r"bad\.txt:121:\d+: invalid UTF-8 byte 0xe9"):
         load(str(bad), streaming=True)
     said = []
-    streamed = training.load_splits(recipe(str(bad), streaming=True, on_bad_line="skip"), echo=said.append)
+    streamed = load_splits(recipe(str(bad), streaming=True, on_bad_line="skip"), echo=said.append)
     memory = load(str(bad), on_bad_line="skip")
     assert list(streamed["train"]) == memory["train"]
     assert "1 bad lines skipped, first: " in said[0] and "bad.txt:121" in said[0]

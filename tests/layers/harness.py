@@ -6,7 +6,8 @@ behaviour; a test module calls the ones that apply to its layer:
 - `run_layer_test(cls, kwargs, input_shape, expected_output_shape, expected_num_trainable_weights)`:
   config round-trip, weight counts, symbolic and eager shapes, one `fit`
   step with a finite loss, and float16 outputs with float32 variables under
-  `mixed_float16`.
+  `mixed_float16`. `input_data` gives inputs of another dtype (token ids)
+  or several inputs (a list).
 - `assert_masking(cls, kwargs, x)`: right- and left-padded rows equal the
   rows run alone, and the final state equals the output at the last real
   step, in both directions.
@@ -14,13 +15,15 @@ behaviour; a test module calls the ones that apply to its layer:
   sequence in two chunks equals one call on the whole sequence.
 - `assert_loads_in_fresh_process(tmp_path, {name: (model, x)})`: `.keras`
   files load in a new Python process that only imports `kerasrnn.layers`
-  and give the same outputs.
+  and give the same outputs (`x` one array or a list of them).
+  `assert_saved_files_load(folder, names)` checks files saved before.
 - `assert_tflite_matches(model, x)`: builtin-ops TFLite conversion, run with
-  LiteRT, within 1e-4 of Keras.
+  LiteRT, within 1e-4 of Keras (`x` of any dtype: token ids too).
 - `assert_gradients_match_finite_differences(cls, kwargs, x)`: float64
   analytic gradients against finite differences.
 
-Inputs are numpy arrays `(batch, timesteps, features)`; keep them tiny.
+Inputs are numpy arrays, `(batch, timesteps, features)` for recurrent layers;
+keep them tiny.
 """
 
 import json
@@ -55,18 +58,20 @@ def run_layer_test(
     expected_num_non_trainable_weights=0,
     run_training=True,
     run_mixed_precision=True,
+    input_data=None,
 ):
     """Checks config, weights, shapes, one training step and mixed precision.
 
     `expected_output_shape` is a tuple, or a list of tuples when the layer
-    returns several tensors (e.g. `return_state=True`).
+    returns several tensors (e.g. `return_state=True`). `input_data` replaces
+    the random float inputs of `input_shape`: one array or a list of arrays.
     """
     layer = layer_cls(**init_kwargs)
     config = layer.get_config()
     assert layer_cls.from_config(config).get_config() == config
     assert json.loads(json.dumps(config)) == config
 
-    x = random_inputs(input_shape)
+    x = random_inputs(input_shape) if input_data is None else input_data
     outputs = layer(x)
     assert len(layer.trainable_weights) == expected_num_trainable_weights
     assert len(layer.non_trainable_weights) == expected_num_non_trainable_weights
@@ -75,11 +80,11 @@ def run_layer_test(
     )
     assert [tuple(o.shape) for o in _as_list(outputs)] == [tuple(s) for s in expected]
 
-    symbolic = layer_cls(**init_kwargs)(keras.Input(batch_shape=(None, *input_shape[1:])))
+    symbolic = layer_cls(**init_kwargs)(_symbolic(x))
     assert [tuple(o.shape)[1:] for o in _as_list(symbolic)] == [tuple(s)[1:] for s in expected]
 
     if run_training:
-        inputs = keras.Input(shape=input_shape[1:])
+        inputs = _symbolic(x)
         model = keras.Model(inputs, _as_list(layer_cls(**init_kwargs)(inputs))[0])
         model.compile(optimizer="sgd", loss="mse")
         history = model.fit(x, np.zeros(expected[0], "float32"), epochs=1, verbose=0)
@@ -90,6 +95,13 @@ def run_layer_test(
         for output in _as_list(mixed(x)):
             assert output.dtype == "float16"
         assert all(w.dtype == "float32" for w in mixed.weights)
+
+
+def _symbolic(x):
+    """Keras inputs like the arrays `x` (one or a list), any batch size."""
+    if isinstance(x, (list, tuple)):
+        return [_symbolic(a) for a in x]
+    return keras.Input(batch_shape=(None, *x.shape[1:]), dtype=str(x.dtype))
 
 
 def _copy_weights(source, target, x):
@@ -161,11 +173,18 @@ _LOADER = textwrap.dedent(
     import numpy as np
     import kerasrnn.layers
 
+    def arrays(data, key):
+        found = [data[k] for k in sorted(data.files) if k.rstrip("0123456789") == key]
+        return found[0] if len(found) == 1 else found
+
     folder = sys.argv[1]
     for name in sys.argv[2:]:
         model = keras.saving.load_model(f"{folder}/{name}.keras")
         data = np.load(f"{folder}/{name}.npz")
-        np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], atol=1e-6)
+        got = model.predict(arrays(data, "x"), verbose=0)
+        want = arrays(data, "y")
+        for g, w in zip(got, want) if isinstance(want, list) else [(got, want)]:
+            np.testing.assert_allclose(g, w, atol=1e-6)
     print("loaded", len(sys.argv) - 2)
     """
 )
@@ -175,17 +194,29 @@ def assert_loads_in_fresh_process(tmp_path, cases):
     """Saves each `name: (model, x)` as `.keras`; a fresh process loads and compares."""
     for name, (model, x) in cases.items():
         model.save(tmp_path / f"{name}.keras")
-        np.savez(tmp_path / f"{name}.npz", x=x, y=model.predict(x, verbose=0))
+        save_expected(tmp_path / f"{name}.npz", x, model.predict(x, verbose=0))
+    assert_saved_files_load(tmp_path, list(cases))
+
+
+def save_expected(path, x, y):
+    """Writes inputs and outputs (each one array or a list) as `x0, x1, ..., y0, ...`."""
+    arrays = {f"x{i}": a for i, a in enumerate(_as_list(x))}
+    arrays.update({f"y{i}": a for i, a in enumerate(_as_list(y))})
+    np.savez(path, **arrays)
+
+
+def assert_saved_files_load(folder, names):
+    """`folder/name.keras` loads in a fresh process and gives `folder/name.npz`'s outputs."""
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
-        [sys.executable, "-c", _LOADER, str(tmp_path), *cases],
+        [sys.executable, "-c", _LOADER, str(folder), *names],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert f"loaded {len(cases)}" in result.stdout
+    assert f"loaded {len(names)}" in result.stdout
 
 
 def assert_tflite_matches(model, x, atol=1e-4):
@@ -197,7 +228,7 @@ def assert_tflite_matches(model, x, atol=1e-4):
     )
 
     function = tf.function(lambda inputs: model(inputs, training=False))
-    concrete = function.get_concrete_function(tf.TensorSpec(x.shape, tf.float32))
+    concrete = function.get_concrete_function(tf.TensorSpec(x.shape, x.dtype))
     # Frozen weights: LiteRT cannot read resource variables inside a WHILE body.
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [convert_variables_to_constants_v2(concrete)]
