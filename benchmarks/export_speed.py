@@ -32,7 +32,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasrnn import config, export, export_lstm
+from kerasrnn import config, export
+from kerasrnn.builders.graph import greedy_graph
+from kerasrnn.export import lstm_rewrite, tflite
 from kerasrnn.builders.language_model import LanguageModel
 from kerasrnn.data.vocab import SPECIALS, Vocabulary
 
@@ -64,7 +66,7 @@ def size(path):
 
 def lite_runners(blob):
     # The interpreter `kerasrnn export`'s runner uses (one thread, XNNPACK).
-    interpreter = export._interpreter(blob)
+    interpreter = tflite.interpreter(blob)
     runners = {k: interpreter.get_signature_runner(k) for k in interpreter.get_signature_list()}
     return interpreter, runners
 
@@ -73,7 +75,7 @@ def cases():
     """{name: (bytes, sequence function, generation function)}; None where not measured."""
     tmp = tempfile.mkdtemp(prefix="export_speed_")
     recipe, builder, vocabs, model = char_lm(tmp)
-    reader, step = models = export.inference_models(builder, model, vocabs)
+    reader, step = models = builder.export_models(model, vocabs)
     zeros = [np.zeros((1, 256), np.float32) for _ in range(2)]
     sequence = np.random.default_rng(0).integers(4, SYMBOLS, (1, SEQUENCE)).astype(np.int32)
     out = {}
@@ -93,10 +95,10 @@ def cases():
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
     def in_graph(n):
-        # The loop `_greedy_graph` compiles into a SavedModel's serving_default.
+        # The loop `greedy_graph` compiles into a SavedModel's serving_default.
         logits = tf.zeros([1, SYMBOLS])
         states = [tf.zeros([1, 256]), tf.zeros([1, 256])]
-        return export._greedy_graph(step, states, logits, -1, n)
+        return greedy_graph(step, states, logits, -1, n)
 
     in_graph(tf.constant(2))
     out["tf.function loop (in-graph)"] = (None, None, lambda n: in_graph(tf.constant(n)))
@@ -138,14 +140,14 @@ def cases():
         generate(2)
         return len(blob), run_sequence, generate
 
-    out["TFLite float (fused LSTM)"] = lite_case(export.convert_tflite(recipe, models, 1))
-    out["TFLite dynamic int8 (fused LSTM)"] = lite_case(export.convert_tflite(recipe, models, 1, "dynamic"))
-    fused = export_lstm.is_plain_lstm
-    export_lstm.is_plain_lstm = lambda layer: False
+    out["TFLite float (fused LSTM)"] = lite_case(export.convert_tflite(builder, models, 1))
+    out["TFLite dynamic int8 (fused LSTM)"] = lite_case(export.convert_tflite(builder, models, 1, "dynamic"))
+    fused = lstm_rewrite.is_plain_lstm
+    lstm_rewrite.is_plain_lstm = lambda layer: False
     try:
-        blob = export.convert_tflite(recipe, models, 1)
+        blob = export.convert_tflite(builder, models, 1)
     finally:
-        export_lstm.is_plain_lstm = fused
+        lstm_rewrite.is_plain_lstm = fused
     assert "WHILE" in export.op_list(blob)
     size_while, sequence_while, _ = lite_case(blob)
     out["TFLite float (our WHILE loop)"] = (size_while, sequence_while, None)
@@ -164,7 +166,7 @@ def keras_while_case(sequence):
     converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(tokens, [h, c]))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     blob = converter.convert()
-    interpreter = export._interpreter(blob)
+    interpreter = tflite.interpreter(blob)
     runner = interpreter.get_signature_runner()
     name = next(iter(runner.get_input_details()))
 

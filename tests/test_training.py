@@ -266,3 +266,16 @@ def test_a_mixed_precision_model_decodes_in_float32():
     assert [row["input"] for row in rows] == ["abc", "fed"]
     scores = builder.evaluate(model, vocabs, [Example("abc", "a b c", "1"), Example("fed", "f e", "2")])
     assert scores["examples"] == 2 and 0 <= scores["token_error_rate"]
+
+
+def test_auto_precision_computes_in_bfloat16_only_where_the_cpu_has_it(tmp_path):
+    from kerasrnn.training.distribute import cpu_flags, dtype_policy
+
+    assert dtype_policy("auto", {"avx2", "avx512f", "avx512_bf16"}) == "mixed_bfloat16"
+    assert dtype_policy("auto", {"avx2", "amx_bf16"}) == "mixed_bfloat16"
+    assert dtype_policy("auto", {"avx2", "avx512f"}) == "float32"
+    assert dtype_policy("mixed_float16", set()) == "mixed_float16"
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert cpu_flags(str(info)) == {"fpu", "avx2", "avx512_bf16"}
+    assert cpu_flags(str(tmp_path / "absent")) == set()

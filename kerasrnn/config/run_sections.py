@@ -112,8 +112,10 @@ TRAINING = {
         (str,),
         "float32",
         "Keras dtype policy; the mixed ones compute in 16 bits on GPUs "
-        "(variables and outputs stay float32; mixed_float16 scales the loss).",
-        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+        "(variables and outputs stay float32; mixed_float16 scales the loss). "
+        "auto: mixed_bfloat16 on a CPU with native bfloat16 arithmetic "
+        "(AVX512_BF16 or AMX), float32 elsewhere.",
+        choices=("float32", "mixed_float16", "mixed_bfloat16", "auto"),
     ),
     "tensorboard": Field(
         (bool,), True, "Write TensorBoard logs to RUN/logs."

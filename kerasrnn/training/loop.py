@@ -18,6 +18,7 @@ from kerasrnn.data.loading import load_splits
 from kerasrnn.errors import KerasRNNError, RecipeError
 from kerasrnn.fileio import write_json, write_text
 from kerasrnn.training.distribute import (
+    dtype_policy,
     fit_across_workers,
     is_distributed,
     make_strategy,
@@ -110,7 +111,7 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
     runs.save_vocabs(out_dir, vocabs)
 
     policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(training["precision"])
+    keras.config.set_dtype_policy(dtype_policy(training["precision"]))
     try:
         with strategy.scope():
             model = builder.build(vocabs)
