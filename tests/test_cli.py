@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import kerasrnn
 from kerasrnn.cli import cli
-from support import RECIPES
+from support import G2P_RNN, RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
 TINY = [
@@ -26,6 +26,7 @@ TINY = [
     "model.units=64",
     "model.embedding_dim=32",
     "model.dropout=0.0",
+    *G2P_RNN,
 ]
 
 

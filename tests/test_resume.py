@@ -17,13 +17,14 @@ import yaml
 from click.testing import CliRunner
 
 from kerasrnn.cli import cli
-from support import RECIPES
+from support import G2P_RNN, RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
 SCRIPT = shutil.which("kerasrnn", path=os.path.dirname(sys.executable)) or "kerasrnn"
 # Deterministic and with dropout, so the restored random state matters too.
+# Enough examples that an epoch outlasts the kill's random delay below.
 TINY = [
-    "data.max_examples=200",
+    "data.max_examples=3000",
     "training.epochs=2",
     "training.learning_rate=0.002",
     "training.lr_schedule=constant",
@@ -33,6 +34,7 @@ TINY = [
     "model.units=16",
     "model.embedding_dim=8",
     "model.dropout=0.2",
+    *G2P_RNN,
 ]
 
 
