@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -180,9 +179,7 @@ class Model:
             run = self._run
             extra = {"condition": condition} if condition is not None else {}
             return run.builder.score(run.model, run.vocabs, texts, **extra)
-        conditions = [condition] * len(texts) if condition is not None else None
-        logps = self._exported.builder.runner_log_probs(self._exported, texts, conditions)
-        return [_score_row(text, row) for text, row in zip(texts, logps)]
+        return self._exported.builder.runner_score(self._exported, texts, condition)
 
     def export(
         self,
@@ -228,8 +225,3 @@ def _texts(texts: Iterable[str]) -> list[str]:
         raise InputError("give a list of texts, not one string")
     return list(texts)
 
-
-def _score_row(text: str, logp: Sequence[float]) -> Row:
-    total = float(sum(logp))
-    return {"text": text, "log_prob": total, "tokens": len(logp), "mean_log_prob": total / len(logp),
-            "perplexity": math.exp(-total / len(logp))}

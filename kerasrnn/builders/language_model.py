@@ -27,7 +27,7 @@ import tensorflow as tf
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
-from kerasrnn.builders.lm_serving import LanguageModelServing
+from kerasrnn.builders.lm_serving import LanguageModelServing, score_row
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 from kerasrnn.layers import StepLogits, TiedEmbedding
@@ -296,20 +296,8 @@ class LanguageModel(LanguageModelServing, Builder):
         """
         self._check_condition(condition)
         conditions = None if condition is None else [condition] * len(texts)
-        rows, logps = self._scored(model, vocabs, texts, conditions)
-        out = []
-        for text, row in zip(texts, logps):
-            total = float(np.sum(row))
-            out.append(
-                {
-                    "text": text,
-                    "log_prob": total,
-                    "tokens": len(row),
-                    "mean_log_prob": total / len(row),
-                    "perplexity": math.exp(-total / len(row)),
-                }
-            )
-        return out
+        _, logps = self._scored(model, vocabs, texts, conditions)
+        return [score_row(text, row) for text, row in zip(texts, logps)]
 
     # Sampling ---------------------------------------------------------------
 

@@ -15,6 +15,13 @@ from kerasrnn.builders.graph import flat, greedy_graph, ids_to_text, state_sizes
 from kerasrnn.data.vocab import EOS_ID
 
 
+def score_row(text, log_probs):
+    """A text's score row: log-probability (natural log), tokens, mean per token, perplexity."""
+    total = float(np.sum(log_probs))
+    return {"text": text, "log_prob": total, "tokens": len(log_probs),
+            "mean_log_prob": total / len(log_probs), "perplexity": float(np.exp(-total / len(log_probs)))}
+
+
 class LanguageModelServing:
     """The serving half of `LanguageModel`: export models, prompts, scoring through a runner."""
 
@@ -70,13 +77,14 @@ class LanguageModelServing:
 
     def runner_predict(self, runner, texts):
         outputs = runner.generate(texts, strategy="greedy")
-        rows = []
-        for text, output, logp in zip(texts, outputs, self.runner_log_probs(runner, texts)):
-            total = float(np.sum(logp))
-            rows.append({"input": text, "output": output, "log_prob": total, "tokens": len(logp),
-                         "mean_log_prob": total / len(logp),
-                         "perplexity": float(np.exp(-total / len(logp)))})
-        return rows
+        scores = self.runner_score(runner, texts)
+        return [{"input": text, "output": output, **{k: v for k, v in row.items() if k != "text"}}
+                for text, output, row in zip(texts, outputs, scores)]
+
+    def runner_score(self, runner, texts, condition=None):
+        """`score` rows computed through an export's runner."""
+        conditions = None if condition is None else [condition] * len(texts)
+        return [score_row(t, logp) for t, logp in zip(texts, self.runner_log_probs(runner, texts, conditions))]
 
     def _prompt_ids_graph(self, vocabs, text):
         """One prompt -> its ids (1-D); a stream model joins its lines with <eos>."""
