@@ -3,6 +3,7 @@
 import keras
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+_NEEDED = ("go_backwards", "return_sequences", "return_state", "stateful")
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
@@ -10,7 +11,8 @@ class Bidirectional(keras.layers.Bidirectional):
     """Runs a recurrent layer forwards and a copy of it backwards, then merges.
 
     Wraps any kerasrnn recurrent layer and Keras's own (`keras.layers.LSTM`,
-    ...). The backward copy is built from the layer's config with
+    ...), or any layer with their `go_backwards`, `return_sequences`,
+    `return_state` and `stateful` and a config. The backward copy is built from the layer's config with
     `go_backwards` flipped (or is `backward_layer`); its outputs are put
     back in forward time order before merging.
 
@@ -49,10 +51,13 @@ class Bidirectional(keras.layers.Bidirectional):
                 f"Argument `merge_mode` must be one of {_MERGE_MODES}. "
                 f"Received: merge_mode={merge_mode!r}"
             )
-        if not isinstance(layer, keras.layers.RNN):
+        # What Keras's Bidirectional reads from the layer it copies backwards.
+        missing = [name for name in _NEEDED if not hasattr(layer, name)]
+        if not isinstance(layer, keras.layers.Layer) or missing:
             raise ValueError(
-                "Argument `layer` must be a recurrent layer (a keras.layers.RNN). "
-                f"Received: layer={layer!r}"
+                "Argument `layer` must be a recurrent layer: a Keras layer with "
+                f"{', '.join(_NEEDED)}. Received: layer={layer!r}"
+                + (f", which has no {', '.join(missing)}" if missing else "")
             )
         super().__init__(
             layer, merge_mode=merge_mode, weights=weights, backward_layer=backward_layer, **kwargs

@@ -6,7 +6,8 @@ from keras import ops
 from kerasrnn.layers import _fused
 from kerasrnn.layers.recurrent_base import RecurrentBase
 
-IMPLEMENTATIONS = ("auto", "fused", "generic")
+LOOPS = ("auto", "fused", "generic")
+USE_CUDNN = ("auto", True, False)
 
 
 def shared_obstacles(layer):
@@ -38,19 +39,22 @@ def fused_operands(layer, sequences, mask, training):
     return sequences, mask, kernel, recurrent_kernel, bias
 
 
-def check_implementation(implementation, reasons):
-    """Validates `implementation` against why the fused path cannot run."""
-    if implementation not in IMPLEMENTATIONS:
+def check_loop(loop, reasons):
+    """Validates `loop` against why the fused path cannot run."""
+    if loop not in LOOPS:
+        raise ValueError(f"Argument `loop` must be one of {LOOPS}. Received: loop={loop!r}")
+    if loop == "fused" and reasons:
+        raise ValueError("Argument `loop='fused'` needs the plain variant, but " + "; ".join(reasons) + ".")
+
+
+def check_use_cudnn(use_cudnn, reasons):
+    """Validates `use_cudnn` against why cuDNN cannot run whatever the device."""
+    if use_cudnn not in USE_CUDNN or not isinstance(use_cudnn, (str, bool)):
         raise ValueError(
-            f"Argument `implementation` must be one of {IMPLEMENTATIONS}. "
-            f"Received: implementation={implementation!r}"
+            f"Argument `use_cudnn` must be one of {USE_CUDNN}. Received: use_cudnn={use_cudnn!r}"
         )
-    if implementation == "fused" and reasons:
-        raise ValueError(
-            "Argument `implementation='fused'` needs the plain variant, but "
-            + "; ".join(reasons)
-            + "."
-        )
+    if use_cudnn is True and reasons:
+        raise ValueError("Argument `use_cudnn=True` cannot be honoured: " + "; ".join(reasons) + ".")
 
 
 def try_cudnn(function, *args, **kwargs):
@@ -76,19 +80,35 @@ class FusedRecurrent(RecurrentBase):
 
     Args:
         units: Positive integer, width of the state.
-        implementation: `"auto"` (default) runs the fused loop where the
-            options allow it; `"fused"` requires it; `"generic"` always runs
-            the cell step by step.
-        **kwargs: As for `RecurrentBase`.
+        loop: `"auto"` (default) runs the fused loop where the options allow
+            it; `"fused"` requires it; `"generic"` always runs the cell step
+            by step (and never cuDNN). Configs of kerasrnn 0.1, which named
+            this `implementation`, still load.
+        use_cudnn: As in `keras.layers.LSTM`: `"auto"` (default) runs cuDNN
+            where it can (a GPU, no mask, no per-gate dropout); `True`
+            requires it, and sends it the mask too, which must then be
+            right-padded; `False` never runs it.
+        **kwargs: As for `RecurrentBase`, with Keras's `implementation`.
     """
 
     fused_loops = None
     cudnn_kernel = None
 
-    def __init__(self, units, implementation="auto", **kwargs):
+    def __init__(self, units, loop="auto", use_cudnn="auto", **kwargs):
+        if kwargs.get("implementation") in LOOPS:
+            # kerasrnn 0.1 saved its loop choice as `implementation`.
+            if loop != "auto":
+                raise ValueError(
+                    "Pass the loop choice once, as `loop`. "
+                    f"Received: loop={loop!r}, implementation={kwargs['implementation']!r}"
+                )
+            loop = kwargs.pop("implementation")
         super().__init__(units, **kwargs)
-        check_implementation(implementation, self._fused_obstacles())
-        self.implementation = implementation
+        check_loop(loop, self._fused_obstacles())
+        self.loop = loop
+        check_use_cudnn(use_cudnn, self._cudnn_obstacles())
+        # Not in the config, as in Keras: a model saved on a GPU loads anywhere.
+        self.use_cudnn = use_cudnn
 
     def own_obstacles(self):
         return []
@@ -96,18 +116,36 @@ class FusedRecurrent(RecurrentBase):
     def _fused_obstacles(self):
         return self.own_obstacles() + shared_obstacles(self)
 
+    def _per_gate_dropout(self, training):
+        return bool(training) and self.cell.dropout > 0 and self.cell.implementation == 1
+
+    def _cudnn_obstacles(self, mask=None, training=False):
+        """Reasons this call (by default: any call) cannot run cuDNN, whatever the device."""
+        checks = {
+            "loop='generic'": self.loop == "generic",
+            "use_bias=False": not self.cell.use_bias,
+            "use_cudnn='auto' leaves masked calls to the fused loop": (
+                mask is not None and self.use_cudnn == "auto"
+            ),
+            "implementation=1 draws an input dropout mask per gate": self._per_gate_dropout(training),
+        }
+        return self._fused_obstacles() + [reason for reason, present in checks.items() if present]
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if self.implementation == "generic" or self._fused_obstacles():
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
-            self, sequences, mask, training
-        )
-        if mask is None and not self.zero_output_for_mask:
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        reasons = self._cudnn_obstacles(mask, training) if self.use_cudnn else ["use_cudnn=False"]
+        generic = self.loop == "generic" or self._fused_obstacles() or self._per_gate_dropout(training)
+        if not generic:
+            sequences, mask, kernel, recurrent_kernel, bias = fused_operands(
+                self, sequences, mask, training
+            )
+        if not reasons:
             result = try_cudnn(
                 self.cudnn_kernel,
                 sequences,
                 *initial_state,
-                None,
+                mask,
                 kernel=kernel,
                 recurrent_kernel=recurrent_kernel,
                 bias=bias,
@@ -120,6 +158,14 @@ class FusedRecurrent(RecurrentBase):
                 # cuDNN ops are not XLA compatible (as in keras.layers.LSTM).
                 self.supports_jit = False
                 return result
+            reasons = ["no GPU with cuDNN is available"]
+        if self.use_cudnn is True:
+            raise ValueError(
+                "use_cudnn=True, but cuDNN cannot run this call: " + "; ".join(reasons)
+                + ". Pass use_cudnn='auto' to fall back to the other loops."
+            )
+        if generic:
+            return super().inner_loop(sequences, initial_state, mask, training=training)
         forward, trainable = self.fused_loops
         run = trainable if _fused.wants_gradient(training) else forward
         return _fused.run_time_major(
@@ -128,4 +174,4 @@ class FusedRecurrent(RecurrentBase):
         )
 
     def get_config(self):
-        return {**super().get_config(), "implementation": self.implementation}
+        return {**super().get_config(), "loop": self.loop}

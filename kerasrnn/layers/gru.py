@@ -27,11 +27,16 @@ class GRU(FusedRecurrent):
         bias_regularizer, kernel_constraint, recurrent_constraint,
         bias_constraint, dropout, recurrent_dropout, seed: As in
             `keras.layers.GRU`; `recurrent_dropout` is variational.
-        implementation: `"auto"` (default) runs the fused loop where the
-            options allow it (`reset_after=True`, `tanh`/`sigmoid`, no
-            recurrent dropout, `unroll=False`), and on GPU cuDNN when there
-            is no mask; `"fused"` requires it; `"generic"` always runs the
-            cell step by step.
+        implementation: As in `keras.layers.GRU`: `1` draws an input
+            dropout mask per gate, `2` (default; legacy `0` alike) one for
+            all gates. Same outputs otherwise.
+        use_cudnn: As in `keras.layers.GRU`: `"auto"` (default), `True`
+            (an error where cuDNN cannot run) or `False`. `"auto"` runs
+            cuDNN on a GPU for unmasked calls of the plain variant.
+        loop: `"auto"` (default) runs the fused loop where the options
+            allow it (`reset_after=True`, `tanh`/`sigmoid`, no recurrent
+            dropout, `unroll=False`); `"fused"` requires it; `"generic"`
+            always runs the cell step by step.
         return_sequences, return_state, go_backwards, stateful, unroll:
             As in `keras.layers.GRU`. Default `False`.
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from kerasrnn.layers.recurrent_cell import RecurrentCell, _resolve
+from kerasrnn.layers.recurrent_cell import RecurrentCell, _resolve, gate_matmul
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
@@ -24,6 +24,9 @@ class GRUCell(RecurrentCell):
         reset_after: Whether the reset gate multiplies the recurrent
             projection (`True`) or the previous state before it (`False`).
             Default `True`.
+        implementation: As in `keras.layers.GRUCell`: `1` draws a dropout
+            mask per gate, `2` (default; legacy `0` alike) one for all gates;
+            recurrent dropout always draws one per gate. Otherwise the same.
         **kwargs: The shared arguments of `RecurrentCell` (activation,
             initializers, regularizers, constraints, dropout, seed, ...).
 
@@ -41,7 +44,9 @@ class GRUCell(RecurrentCell):
 
     num_gates = 3
 
-    def __init__(self, units, recurrent_activation="sigmoid", reset_after=True, **kwargs):
+    def __init__(
+        self, units, recurrent_activation="sigmoid", reset_after=True, implementation=2, **kwargs
+    ):
         super().__init__(units, **kwargs)
         self.recurrent_activation = _resolve(
             keras.activations.get, "recurrent_activation", recurrent_activation
@@ -51,6 +56,7 @@ class GRUCell(RecurrentCell):
                 f"Argument `reset_after` must be a bool. Received: reset_after={reset_after!r}"
             )
         self.reset_after = reset_after
+        self.use_implementation(implementation)
 
     def build(self, input_shape):
         bias_shape = (2, 3 * self.units) if self.reset_after else None
@@ -67,7 +73,7 @@ class GRUCell(RecurrentCell):
     def call(self, inputs, states, training=False):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
         inputs, h_drop = self.drop_inputs(inputs, h_prev, training)
-        x = self.normalize_input(ops.matmul(inputs, self.kernel))
+        x = self.normalize_input(gate_matmul(inputs, self.kernel))
         input_bias = recurrent_bias = None
         if self.use_bias and self.reset_after:
             input_bias, recurrent_bias = self.bias[0], self.bias[1]
@@ -78,7 +84,7 @@ class GRUCell(RecurrentCell):
         x_z, x_r, x_h = ops.split(x, 3, axis=-1)
         u = self.recurrent_kernel
         if self.reset_after:
-            rec = self.normalize_recurrent(ops.matmul(h_drop, u))
+            rec = self.normalize_recurrent(gate_matmul(h_drop, u))
             if recurrent_bias is not None:
                 rec = rec + recurrent_bias
             rec_z, rec_r, rec_h = ops.split(rec, 3, axis=-1)
@@ -86,11 +92,12 @@ class GRUCell(RecurrentCell):
             r = self.recurrent_activation(x_r + rec_r)
             candidate = self.activation(x_h + r * rec_h)
         else:
-            rec = ops.matmul(h_drop, u[:, : 2 * self.units])
+            h_zr, h_h = (h_drop[:2], h_drop[2]) if isinstance(h_drop, list) else (h_drop, h_drop)
+            rec = gate_matmul(h_zr, u[:, : 2 * self.units])
             rec_z, rec_r = ops.split(rec, 2, axis=-1)
             z = self.recurrent_activation(x_z + rec_z)
             r = self.recurrent_activation(x_r + rec_r)
-            candidate = self.activation(x_h + ops.matmul(r * h_drop, u[:, 2 * self.units :]))
+            candidate = self.activation(x_h + ops.matmul(r * h_h, u[:, 2 * self.units :]))
         h = z * h_prev + (1 - z) * candidate
         return h, [h]
 
@@ -98,5 +105,6 @@ class GRUCell(RecurrentCell):
         config = {
             "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
             "reset_after": self.reset_after,
+            "implementation": self.implementation,
         }
         return {**super().get_config(), **config}

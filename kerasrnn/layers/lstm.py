@@ -32,11 +32,16 @@ class LSTM(FusedRecurrent):
         peephole: Default `False`. See `LSTMCell`.
         coupled_gates: Forget gate `1 - i` (CIFG). Default `False`.
         projection_units: Optional width of the projected output (LSTMP).
-        implementation: `"auto"` (default) runs the fused loop where the
-            options allow it (plain variant, `tanh`/`sigmoid`, no recurrent
-            dropout, `unroll=False`), and on GPU cuDNN when there is no mask;
-            `"fused"` requires it; `"generic"` always runs the cell step by
-            step.
+        implementation: As in `keras.layers.LSTM`: `1` draws an input
+            dropout mask per gate, `2` (default; legacy `0` alike) one for
+            all gates. Same outputs otherwise.
+        use_cudnn: As in `keras.layers.LSTM`: `"auto"` (default), `True`
+            (an error where cuDNN cannot run) or `False`. `"auto"` runs
+            cuDNN on a GPU for unmasked calls of the plain variant.
+        loop: `"auto"` (default) runs the fused loop where the options
+            allow it (plain variant, `tanh`/`sigmoid`, no recurrent dropout,
+            `unroll=False`); `"fused"` requires it; `"generic"` always runs
+            the cell step by step.
         return_sequences, return_state, go_backwards, stateful, unroll:
             As in `keras.layers.LSTM`. Default `False`.
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from kerasrnn.layers.recurrent_cell import RecurrentCell, _check_units, _resolve
+from kerasrnn.layers.recurrent_cell import RecurrentCell, _check_units, _resolve, gate_matmul
 
 
 def _check_bool(name, value):
@@ -38,6 +38,9 @@ class LSTMCell(RecurrentCell):
             `projection_kernel` `P` of shape `(units, projection_units)`
             (LSTMP), initialized, regularized and constrained like `kernel`.
             Default `None`.
+        implementation: As in `keras.layers.LSTMCell`: `1` draws a dropout
+            mask per gate, `2` (default; legacy `0` alike) one for all gates;
+            recurrent dropout always draws one per gate. Otherwise the same.
         **kwargs: The shared arguments of `RecurrentCell`.
 
     The states are `[h, c]`; `h` is `projection_units` wide when projected.
@@ -66,6 +69,7 @@ class LSTMCell(RecurrentCell):
         peephole=False,
         coupled_gates=False,
         projection_units=None,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(units, **kwargs)
@@ -79,8 +83,9 @@ class LSTMCell(RecurrentCell):
         self.unit_forget_bias = unit_forget_bias
         self.peephole = peephole
         self.coupled_gates = coupled_gates
-        self.projection_units = projection_units
+        self.projection_units = None if projection_units is None else int(projection_units)
         self.num_gates = 3 if coupled_gates else 4
+        self.use_implementation(implementation)
 
     @property
     def recurrent_units(self):
@@ -139,8 +144,8 @@ class LSTMCell(RecurrentCell):
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states
         inputs, h_drop = self.drop_inputs(inputs, h_prev, training)
-        z = self.normalize_input(ops.matmul(inputs, self.kernel))
-        z = z + self.normalize_recurrent(ops.matmul(h_drop, self.recurrent_kernel))
+        z = self.normalize_input(gate_matmul(inputs, self.kernel))
+        z = z + self.normalize_recurrent(gate_matmul(h_drop, self.recurrent_kernel))
         if self.use_bias:
             z = z + self.bias
         if self.coupled_gates:
@@ -171,5 +176,6 @@ class LSTMCell(RecurrentCell):
             "peephole": self.peephole,
             "coupled_gates": self.coupled_gates,
             "projection_units": self.projection_units,
+            "implementation": self.implementation,
         }
         return {**super().get_config(), **config}

@@ -4,6 +4,7 @@ import functools
 import inspect
 
 import keras
+from keras import ops
 
 from kerasrnn.layers.recurrent_cell import _check_flags
 
@@ -85,6 +86,11 @@ class RecurrentBase(keras.layers.RNN):
         unroll=False,
         **kwargs,
     ):
+        if self.cell_class is None:
+            raise TypeError(
+                f"{type(self).__name__} is a base class with no cell: use a layer such as "
+                "kerasrnn.layers.LSTM, or subclass it and set `cell_class`."
+            )
         cell = make_cell(self.cell_class, units, kwargs, "cell")
         flags = dict(
             return_sequences=return_sequences,
@@ -96,6 +102,12 @@ class RecurrentBase(keras.layers.RNN):
         _check_flags(**flags)
         super().__init__(cell, **flags, **kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if not keras.backend.is_float_dtype(sequences.dtype):
+            # Integer steps meet float kernels, as in Keras's own layers.
+            sequences = ops.cast(sequences, self.compute_dtype)
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def __getattr__(self, name):
         # Cell arguments read through the layer, as on keras.layers.LSTM.
@@ -110,6 +122,7 @@ class RecurrentBase(keras.layers.RNN):
         cell_config = self.cell.get_config()
         for name in ("name", "dtype", "trainable"):
             cell_config.pop(name, None)
+        config["activity_regularizer"] = keras.regularizers.serialize(self.activity_regularizer)
         return {**config, **cell_config}
 
     @classmethod

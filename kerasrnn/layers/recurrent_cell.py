@@ -1,13 +1,16 @@
 """Shared arguments, weights and dropout of the kerasrnn recurrent cells."""
 
+import numbers
+
 import keras
+from keras import ops
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 
 def _check_units(name, value, allow_none=False):
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
             f"Argument `{name}` must be a positive integer. Received: {name}={value!r}"
         )
@@ -30,6 +33,26 @@ def _check_rate(name, value):
         )
 
 
+def _check_implementation(value):
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise ValueError(
+            "Argument `implementation` must be 0, 1 or 2, as in Keras (the kerasrnn layers "
+            f"choose their loop with `loop`). Received: implementation={value!r}"
+        )
+
+
+def _drop(x, mask):
+    return [x * m for m in mask] if isinstance(mask, list) else x * mask
+
+
+def gate_matmul(x, kernel):
+    """`x kernel`; with `x` a list (one dropped copy per gate), each copy times its gate block."""
+    if not isinstance(x, list):
+        return ops.matmul(x, kernel)
+    blocks = ops.split(kernel, len(x), axis=-1)
+    return ops.concatenate([ops.matmul(x_gate, block) for x_gate, block in zip(x, blocks)], -1)
+
+
 def _resolve(getter, name, value):
     try:
         return getter(value)
@@ -41,14 +64,14 @@ def _resolve(getter, name, value):
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
 class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
-    """Base of the kerasrnn cells: one time step of a recurrent network.
+    """Abstract base class of the kerasrnn cells; not a cell to use itself.
 
     A cell holds the arguments every recurrent cell shares and the standard
     `kernel`, `recurrent_kernel` and `bias` weights. Subclasses set
     `num_gates` (how many `units`-wide blocks the kernels hold) and implement
     `call(inputs, states, training)`, which returns `(output, new_states)`.
     The loop over time, masking and statefulness come from the layer that
-    wraps the cell.
+    wraps the cell. Called directly, the base raises `NotImplementedError`.
 
     Args:
         units: Positive integer, width of the hidden state.
@@ -95,7 +118,7 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         _check_units("units", units)
         _check_rate("dropout", dropout)
         _check_rate("recurrent_dropout", recurrent_dropout)
-        self.units = units
+        self.units = int(units)
         self.activation = _resolve(keras.activations.get, "activation", activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = _resolve(
@@ -170,13 +193,34 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
+    def use_implementation(self, implementation):
+        """Keras's `implementation`: 1 draws a dropout mask per gate, 2 (and 0) one for all.
+
+        As in Keras, recurrent dropout always draws one per gate. The outputs
+        are otherwise the same; `gate_matmul` takes either kind of input.
+        """
+        _check_implementation(implementation)
+        self.implementation = 1 if self.recurrent_dropout else implementation
+        if self.implementation == 1:
+            self.dropout_mask_count = self.num_gates
+
     def drop_inputs(self, inputs, state, training):
-        """Applies the per-sequence dropout masks to the step's input and state."""
+        """Applies the per-sequence dropout masks to the step's input and state.
+
+        With a mask per gate (`implementation=1`) the dropped input or state is
+        a list, one copy per gate.
+        """
         if training and self.dropout > 0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+            inputs = _drop(inputs, self.get_dropout_mask(inputs))
         if training and self.recurrent_dropout > 0:
-            state = state * self.get_recurrent_dropout_mask(state)
+            state = _drop(state, self.get_recurrent_dropout_mask(state))
         return inputs, state
+
+    def call(self, inputs, states, training=False):
+        raise NotImplementedError(
+            f"{type(self).__name__} is an abstract base class with no step of its own: use a "
+            "cell such as kerasrnn.layers.LSTMCell, or subclass it and implement `call`."
+        )
 
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]

@@ -34,6 +34,8 @@ def test_wraps_keras_layers_and_rejects_other_arguments():
     assert layer(random_inputs((2, 4, 2))).shape == (2, 6)
     with pytest.raises(ValueError, match="merge_mode='max'"):
         Bidirectional(LSTM(3), merge_mode="max")
+    with pytest.raises(ValueError, match="has no go_backwards, return_sequences"):
+        Bidirectional(keras.layers.Dense(3))
 
 
 def test_masked_rows_equal_rows_alone():

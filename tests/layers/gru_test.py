@@ -28,21 +28,21 @@ def test_constant_weights_match_hand_computation():
         candidate = np.tanh(0.1 * step.sum() + r * 0.2 * h.sum())
         h = z * h + (1 - z) * candidate
         expected.append(h)
-    for implementation in ("generic", "fused"):
+    for loop in ("generic", "fused"):
         layer = GRU(2, kernel_initializer=keras.initializers.Constant(0.1),
                     recurrent_initializer=keras.initializers.Constant(0.2),
-                    return_sequences=True, implementation=implementation)
+                    return_sequences=True, loop=loop)
         np.testing.assert_allclose(layer(x)[0], np.array(expected), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{"implementation": "generic"}, {"implementation": "fused"}, {"reset_after": False}])
+@pytest.mark.parametrize("kwargs", [{"loop": "generic"}, {"loop": "fused"}, {"reset_after": False}])
 def test_masking(kwargs):
     assert_masking(GRU, {"units": 3, **kwargs}, random_inputs((3, 5, 2)))
 
 
-@pytest.mark.parametrize("implementation", ["generic", "fused"])
-def test_stateful_chunks_equal_full_call(implementation):
-    assert_stateful_chunks(GRU, {"units": 3, "implementation": implementation}, random_inputs((2, 6, 2)), split=2)
+@pytest.mark.parametrize("loop", ["generic", "fused"])
+def test_stateful_chunks_equal_full_call(loop):
+    assert_stateful_chunks(GRU, {"units": 3, "loop": loop}, random_inputs((2, 6, 2)), split=2)
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
@@ -70,9 +70,9 @@ def test_fused_path_matches_generic_path(go_backwards, masked, use_bias):
         mask[1, 4:] = False
         mask[2, :2] = False
     results = []
-    for implementation in ("generic", "fused"):
+    for loop in ("generic", "fused"):
         layer = GRU(3, return_sequences=True, return_state=True, go_backwards=go_backwards,
-                    use_bias=use_bias, bias_initializer="random_normal", implementation=implementation)
+                    use_bias=use_bias, bias_initializer="random_normal", loop=loop)
         layer(x)
         if results:
             layer.set_weights(weights)
@@ -88,7 +88,7 @@ def test_fused_path_matches_generic_path(go_backwards, masked, use_bias):
 
 def test_fused_requires_reset_after():
     with pytest.raises(ValueError, match="reset_after=False"):
-        GRU(3, reset_after=False, implementation="fused")
+        GRU(3, reset_after=False, loop="fused")
 
 
 def test_tflite_conversion_matches():

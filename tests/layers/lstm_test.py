@@ -44,13 +44,13 @@ def test_constant_weights_match_hand_computation():
         c = f * c + i * g
         h = o * np.tanh(c)
         expected.append(h)
-    for implementation in ("generic", "fused"):
+    for loop in ("generic", "fused"):
         layer = LSTM(
             2,
             kernel_initializer=keras.initializers.Constant(0.1),
             recurrent_initializer=keras.initializers.Constant(0.2),
             return_sequences=True,
-            implementation=implementation,
+            loop=loop,
         )
         np.testing.assert_allclose(layer(x)[0], np.array(expected), atol=1e-6)
 
@@ -79,16 +79,16 @@ def test_peephole_cifg_projection_step_by_hand():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"implementation": "generic"}, {"implementation": "fused"}, {"projection_units": 2}],
+    [{"loop": "generic"}, {"loop": "fused"}, {"projection_units": 2}],
 )
 def test_masking(kwargs):
     assert_masking(LSTM, {"units": 3, **kwargs}, random_inputs((3, 5, 2)))
 
 
-@pytest.mark.parametrize("implementation", ["generic", "fused"])
-def test_stateful_chunks_equal_full_call(implementation):
+@pytest.mark.parametrize("loop", ["generic", "fused"])
+def test_stateful_chunks_equal_full_call(loop):
     assert_stateful_chunks(
-        LSTM, {"units": 3, "implementation": implementation}, random_inputs((2, 6, 2)), split=4
+        LSTM, {"units": 3, "loop": loop}, random_inputs((2, 6, 2)), split=4
     )
 
 
@@ -110,9 +110,9 @@ def test_matches_keras_lstm_with_its_weights(go_backwards):
     mask[1, 3:] = False
     reference = keras.layers.LSTM(3, return_sequences=True, return_state=True, go_backwards=go_backwards)
     expected = reference(x, mask=mask)
-    for implementation in ("generic", "fused"):
+    for loop in ("generic", "fused"):
         layer = LSTM(3, return_sequences=True, return_state=True, go_backwards=go_backwards,
-                     implementation=implementation)
+                     loop=loop)
         layer(x)
         layer.set_weights(reference.get_weights())
         for got, want in zip(layer(x, mask=mask), expected):
@@ -140,9 +140,9 @@ def test_fused_path_matches_generic_path(go_backwards, padding):
         if padding == "left":
             mask = mask[:, ::-1]
     kwargs = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
-    generic = LSTM(3, implementation="generic", **kwargs)
+    generic = LSTM(3, loop="generic", **kwargs)
     generic(x)
-    fused = LSTM(3, implementation="fused", **kwargs)
+    fused = LSTM(3, loop="fused", **kwargs)
     fused(x)
     fused.set_weights(generic.get_weights())
     for a, b in zip(_outputs_and_gradients(generic, x, mask), _outputs_and_gradients(fused, x, mask)):
@@ -157,7 +157,7 @@ def test_fused_gradient_in_a_custom_loop_with_default_training(layer_class):
 
     make = getattr(kerasrnn.layers, layer_class)
     x = tf.constant(random_inputs((3, 6, 4)))
-    generic, fused = make(3, implementation="generic"), make(3, implementation="fused")
+    generic, fused = make(3, loop="generic"), make(3, loop="fused")
     generic(x)
     fused(x)
     fused.set_weights(generic.get_weights())
@@ -172,12 +172,12 @@ def test_fused_gradient_in_a_custom_loop_with_default_training(layer_class):
         np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def test_implementation_choice():
+def test_loop_choice():
     with pytest.raises(ValueError, match="peephole=True"):
-        LSTM(3, peephole=True, implementation="fused")
-    with pytest.raises(ValueError, match="implementation='fast'"):
-        LSTM(3, implementation="fast")
-    assert LSTM(3, implementation="generic").get_config()["implementation"] == "generic"
+        LSTM(3, peephole=True, loop="fused")
+    with pytest.raises(ValueError, match="loop='fast'"):
+        LSTM(3, loop="fast")
+    assert LSTM(3, loop="generic").get_config()["loop"] == "generic"
 
 
 @pytest.mark.parametrize(
@@ -210,8 +210,8 @@ def test_dropout_is_variational_and_off_at_inference():
     assert np.all(np.isfinite(layer(x, training=True)))
 
 
-@pytest.mark.parametrize("implementation", ["generic", "fused"])
-def test_tflite_conversion_matches(implementation):
+@pytest.mark.parametrize("loop", ["generic", "fused"])
+def test_tflite_conversion_matches(loop):
     inputs = keras.Input(batch_shape=(2, 5, 3))
-    model = keras.Model(inputs, LSTM(4, return_sequences=True, implementation=implementation)(inputs))
+    model = keras.Model(inputs, LSTM(4, return_sequences=True, loop=loop)(inputs))
     assert_tflite_matches(model, random_inputs((2, 5, 3)))
