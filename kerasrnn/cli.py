@@ -1,6 +1,12 @@
 """The `kerasrnn` command line: a thin Click group over the package.
 
 Exit codes: 0 ok, 1 the job failed, 2 usage, recipe or input error.
+
+Only the commands that build or run a model start TensorFlow, which takes
+seconds: they import the modules that need it inside the command (after
+`start_tensorflow()`), so `--help`, `--version`, `validate`, `datasets` and
+shell completion answer at once. TensorFlow's start-up lines are kept off
+the console unless KERASRNN_DEBUG or TF_CPP_MIN_LOG_LEVEL is set.
 """
 
 import contextlib
@@ -11,15 +17,54 @@ import sys
 import click
 
 import kerasrnn
-from kerasrnn import config, diagnostics, export, training
+from kerasrnn import config
 from kerasrnn.data import catalog
-from kerasrnn.data.inspect import format_report
 from kerasrnn.errors import KerasRNNError, RecipeError
-from kerasrnn.runs import Run
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# `kerasrnn.export.FORMATS` and `QUANTIZE`, without importing export (and TensorFlow) for --help.
+EXPORT_FORMATS = ("savedmodel", "tflite")
+QUANTIZE = config.SCHEMA["export"]["quantize"].choices
+# Set by `main()`: the console script keeps TensorFlow's start-up lines quiet.
+_quiet = False
 
+
+def quiet_tensorflow(environ=os.environ):
+    """Asks TensorFlow for no log lines below FATAL, unless the user chose otherwise.
+
+    Returns whether the console is to be kept quiet: not with KERASRNN_DEBUG
+    set, nor when the user set TF_CPP_MIN_LOG_LEVEL (then their level holds).
+    """
+    if environ.get("KERASRNN_DEBUG") or "TF_CPP_MIN_LOG_LEVEL" in environ:
+        return False
+    # 3, not 2: "failed call to cuInit" on a machine without a GPU is an ERROR line.
+    environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return True
+
+
+def start_tensorflow():
+    """Imports TensorFlow for a command that needs it, its start-up lines unseen.
+
+    TensorFlow's libraries log while they load, before they read
+    TF_CPP_MIN_LOG_LEVEL: absl's "All log messages before
+    absl::InitializeLog()", the oneDNN notice and "Could not find cuda
+    drivers", twice, as a second library (the profiler's) carries its own
+    copy of the logger. Only pointing standard error at the null device
+    while they load keeps them off; a Python error in the import still shows.
+    """
+    if not _quiet or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 class InputError(click.ClickException):
@@ -113,7 +158,9 @@ def validate(recipes, overrides):
 @click.option("--output", "-o", type=click.Path(file_okay=False),
               help="Run folder to write (default: saved_models/<recipe name>/).")
 @click.option("--resume", is_flag=True, help="Continue the run folder's training from its latest checkpoint.")
-@click.option("--force", is_flag=True, help="Start over in a folder that holds a run, or resume with a changed recipe.")
+@click.option("--force", is_flag=True,
+              help="Start over in a folder that holds a run (removing only the files a run writes), "
+                   "or resume with a changed recipe.")
 def fit(recipe, overrides, output, resume, force):
     """Train the model a RECIPE describes and evaluate it on held-out data.
 
@@ -122,6 +169,7 @@ def fit(recipe, overrides, output, resume, force):
     a checkpoint per epoch; after a crash or a kill, --resume continues it.
     """
     with reported_errors():
+        start_tensorflow()
         run = kerasrnn.fit(recipe, overrides, output, resume=resume, force=force, echo=click.echo)
     click.echo(f"Run saved to {run.path}")
     for name, value in run.metrics.get("test", {}).items():
@@ -180,6 +228,7 @@ def predict(run, texts, input_file, as_json):
     sequence models print the decoded sequence.
     """
     with reported_errors():
+        start_tensorflow()
         rows = kerasrnn.load(run).predict(_inputs(texts, input_file))
     _emit(rows, as_json, lambda r: f"{r['input']}\t{r['output']}")
 
@@ -192,6 +241,7 @@ def predict(run, texts, input_file, as_json):
 def evaluate(run, data_files, as_json):
     """Score a trained RUN (or an export) on held-out data with the metrics of its type."""
     with reported_errors():
+        start_tensorflow()
         result = kerasrnn.load(run).evaluate(list(data_files) or None)
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -208,6 +258,10 @@ def plot(run):
     The PNGs are written into the run folder; their paths are printed.
     """
     with reported_errors():
+        start_tensorflow()
+        from kerasrnn import training
+        from kerasrnn.runs import Run
+
         paths = training.plot_run(Run(run))
     for path in paths:
         click.echo(path)
@@ -222,18 +276,22 @@ def plot(run):
               help="Sampling temperature; 0 is greedy (default: the recipe's).")
 @click.option("--top-k", type=click.IntRange(0), default=None, help="Sample among the k likeliest tokens; 0 for all.")
 @click.option("--top-p", type=click.FloatRange(0.0, 1.0), default=None, help="Sample within this probability mass.")
+@click.option("--no-unk", "suppress_unk", is_flag=True, default=None,
+              help="Never generate <unk> (default: the recipe's decoding -> suppress_unk).")
 @click.option("--max-length", type=click.IntRange(1), default=None,
               help="Longest sample in tokens (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Seed: the same seed gives the same samples.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def sample(run, prompt, condition, num, temperature, top_k, top_p, max_length, seed, as_json):
+def sample(run, prompt, condition, num, temperature, top_k, top_p, suppress_unk, max_length, seed, as_json):
     """Generate new sequences from a language_model or one_to_many RUN.
 
     Tokens are drawn from the model's distribution (temperature, top-k and
     top-p filter it); with --seed the samples are reproducible.
     """
-    options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "max_length": max_length}
+    options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "max_length": max_length,
+               "suppress_unk": suppress_unk or None}
     with reported_errors():
+        start_tensorflow()
         texts = kerasrnn.load(run).sample(
             num, prompt=prompt, condition=condition, seed=seed,
             **{k: v for k, v in options.items() if v is not None},
@@ -256,15 +314,18 @@ def score(run, texts, input_file, condition, as_json):
     """Rank TEXTS by how likely a language_model RUN finds them, likeliest first.
 
     Prints each text's log-probability (natural log, the end token
-    included), its mean per token, and its perplexity.
+    included), its mean per token, its perplexity, and how many of its
+    tokens the model read as <unk> (each scored as "some rare word").
     """
     with reported_errors():
+        start_tensorflow()
         model = kerasrnn.load(run)
         rows = model.score(_inputs(texts, input_file), condition=condition)
     rows.sort(key=lambda row: -row["log_prob"])
     _emit(
         rows, as_json,
-        lambda r: f"{r['log_prob']:10.3f}  {r['mean_log_prob']:8.4f}/token  ppl {r['perplexity']:8.3f}  {r['text']}",
+        lambda r: f"{r['log_prob']:10.3f}  {r['mean_log_prob']:8.4f}/token  ppl {r['perplexity']:8.3f}  "
+                  f"unk {r['unk']}  {r['text']}",
     )
 
 
@@ -287,6 +348,10 @@ def data_inspect(recipe, overrides, png):
     """
     with reported_errors():
         resolved = config.load_recipe(recipe, overrides)
+        start_tensorflow()
+        from kerasrnn import training
+        from kerasrnn.data.inspect import format_report
+
         reports = training.inspect_data(resolved, png or f"{resolved['name']}_data.png", echo=click.echo)
     for split, report in reports.items():
         click.echo(f"{split}:")
@@ -295,9 +360,9 @@ def data_inspect(recipe, overrides, png):
 
 @cli.command("export")
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice([*export.FORMATS, "all"]),
+@click.option("--format", "fmt", type=click.Choice([*EXPORT_FORMATS, "all"]),
               help="What to write (default: the recipe's export -> formats).")
-@click.option("--quantize", type=click.Choice(export.QUANTIZE),
+@click.option("--quantize", type=click.Choice(QUANTIZE),
               help="Also write a quantized TFLite model (default: export -> quantize).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Export root; the model lands in OUT/<name>/ (default: RUN/export).")
@@ -309,8 +374,9 @@ def export_command(run, fmt, quantize, out, batch_size, texts):
     The SavedModel (OUT/<name>/1/) takes raw strings; the TFLite models take
     token ids and use builtin ops only. Parity with Keras is printed.
     """
-    formats = export.FORMATS if fmt == "all" else ([fmt] if fmt else None)
+    formats = EXPORT_FORMATS if fmt == "all" else ([fmt] if fmt else None)
     with reported_errors():
+        start_tensorflow()
         report = kerasrnn.load(run).export(formats, quantize, out, batch_size, texts, echo=click.echo)
     click.echo(f"Exported to {report['folder']}")
 
@@ -342,6 +408,9 @@ def diagnose_gradients(target, length, cells, out):
     if unknown:
         raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(config.CELLS)}")
     with reported_errors():
+        start_tensorflow()
+        from kerasrnn import diagnostics
+
         path, curves = diagnostics.gradients(target, length=length, cells=names, out=out)
     click.echo(path)
     for label, norms in curves.items():
@@ -349,4 +418,7 @@ def diagnose_gradients(target, length, cells, out):
 
 
 def main():
+    """The console script: quiet TensorFlow, then the command line."""
+    global _quiet
+    _quiet = quiet_tensorflow()
     cli(prog_name="kerasrnn")

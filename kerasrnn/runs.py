@@ -9,6 +9,7 @@ A run folder holds:
     metrics.json         held-out metrics
     training_curves.png  loss and metric curves
     confusion_matrix.png classifiers, from `kerasrnn plot`
+    gradient_norms.png   from `kerasrnn diagnose gradients`
     checkpoints/         the last epochs' tf.train checkpoints, for --resume
     logs/                TensorBoard logs (train/, validation/)
 
@@ -16,12 +17,14 @@ Every file is written to a temporary name in the same folder and renamed into
 place, so a reader sees either the old file or the new one, never half. A
 checkpoint is complete once `checkpoints/checkpoint` names it (TensorFlow
 writes that index last); a kill leaves at most temporary names behind, which
-the next run removes.
+the next run removes. Starting a run over (`--force`) removes these files by
+their names and nothing else, so a folder the user keeps other files in
+keeps them.
 """
 
 import csv
-import glob
 import os
+import re
 import shutil
 
 import yaml
@@ -38,8 +41,18 @@ CURVES = "training_curves.png"
 CONFUSION = "confusion_matrix.png"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
+GRADIENTS = "gradient_norms.png"
 # Keys that change what is shown, not what is trained.
 UNTRAINED_KEYS = ("training.verbose", "description")
+# What a run writes, by name: the files `clear` may remove.
+OUTPUTS = (MODEL, HISTORY, METRICS, CURVES, CONFUSION, GRADIENTS)
+VOCAB_FILE = re.compile(r"^vocab\.\w+\.json$")
+CHECKPOINT_FILE = re.compile(r"^(checkpoint|ckpt-\d+\.(index|data-\d+-of-\d+))$")
+EVENT_FILE = re.compile(r"^events\.out\.tfevents\.")
+LOG_SPLITS = ("train", "validation")
+# Half-written files a kill can leave: ours (`fileio.atomic_path`), then TensorFlow's.
+TEMPORARY = re.compile(r"^[^/]+\.tmp-\d+(\.\w+)?$")
+CHECKPOINT_TEMPORARY = re.compile(r"^(ckpt-\d+_temp.*|checkpoint\.tmp\w*)$")
 
 
 def write_history(path, rows):
@@ -95,23 +108,48 @@ def recipe_changes(old, new, prefix=""):
 
 def remove_temporaries(run_dir):
     """Removes what a killed run may have left half-written."""
-    patterns = ("*.tmp-*", os.path.join(CHECKPOINTS, "*_temp*"), os.path.join(CHECKPOINTS, "*.tmp*"))
-    for pattern in patterns:
-        for path in glob.glob(os.path.join(run_dir, pattern)):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.remove(path)
+    _remove_matching(run_dir, TEMPORARY)
+    _remove_matching(os.path.join(run_dir, CHECKPOINTS), CHECKPOINT_TEMPORARY)
 
 
 def clear(run_dir):
-    """Removes a run's outputs so a new run can start in its folder."""
-    for name in (MODEL, HISTORY, METRICS, CURVES, CONFUSION):
-        if os.path.exists(os.path.join(run_dir, name)):
-            os.remove(os.path.join(run_dir, name))
-    for name in (CHECKPOINTS, LOGS):
-        shutil.rmtree(os.path.join(run_dir, name), ignore_errors=True)
+    """Removes a run's outputs so a new run can start in its folder.
+
+    Only the files a run writes go, by their names: the model, history,
+    metrics, plots, vocabularies, checkpoints and TensorBoard event files.
+    Anything else in the folder (or in checkpoints/ and logs/) stays, and so
+    does the export/ folder; emptied folders are removed.
+    """
+    _remove_matching(run_dir, lambda name: name in OUTPUTS or VOCAB_FILE.match(name))
+    checkpoints = os.path.join(run_dir, CHECKPOINTS)
+    _remove_matching(checkpoints, CHECKPOINT_FILE)
     remove_temporaries(run_dir)
+    _remove_if_empty(checkpoints)
+    logs = os.path.join(run_dir, LOGS)
+    for split in LOG_SPLITS:
+        _remove_matching(os.path.join(logs, split), EVENT_FILE)
+        _remove_if_empty(os.path.join(logs, split))
+    _remove_if_empty(logs)
+
+
+def _remove_matching(folder, match):
+    """Removes the entries of `folder` whose names match (a regex or a predicate)."""
+    test = match.match if isinstance(match, re.Pattern) else match
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not test(name) or os.path.islink(path):
+            continue
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.remove(path)
+
+
+def _remove_if_empty(folder):
+    if os.path.isdir(folder) and not os.path.islink(folder) and not os.listdir(folder):
+        os.rmdir(folder)
 
 
 class Run:

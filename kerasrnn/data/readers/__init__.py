@@ -14,14 +14,17 @@ Example:
 Example(source='aaa', target='T R IH P AH L EY', key='aaa')
 """
 
+import difflib
+import os
 from collections.abc import Iterator
 
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import Example
 from kerasrnn.data.readers.files import Options, ReadReport, expand_path, expand_paths
-from kerasrnn.data.readers.formats import READERS, read_aligned
+from kerasrnn.data.readers.formats import CONLLU_COLUMNS, READERS, read_aligned
 
-__all__ = ["DEFAULT_COLUMNS", "FORMATS", "OPTION_DEFAULTS", "ReadReport", "read_examples"]
+__all__ = ["CONLLU_COLUMNS", "DEFAULT_COLUMNS", "FORMATS", "OPTION_DEFAULTS", "RECIPE_OPTIONS", "ReadReport",
+           "check_options", "guess_format", "read_examples", "recipe_options"]
 
 # The formats, each with its reader in `formats.READERS`.
 FORMATS = tuple(READERS)
@@ -33,6 +36,7 @@ DEFAULT_COLUMNS = {
     "parallel": {"source": 0, "target": 1},
     "jsonl": {"source": "source", "target": "target"},
     "conll": {"source": 0, "target": -1},
+    "conllu": {"source": "form", "target": "upos"},
 }
 OPTION_DEFAULTS = {
     "columns": None,
@@ -41,8 +45,14 @@ OPTION_DEFAULTS = {
     "on_bad_line": "error",
     "strip_stress": True,
     "encoding": "utf-8",
+    "multiword_tokens": False,
+    "empty_nodes": False,
     "limit": None,
 }
+# The recipe's `data` keys that are reader options.
+RECIPE_OPTIONS = tuple(key for key in OPTION_DEFAULTS if key != "limit")
+# The format `auto` reads for a file name's extension (after any `.gz`); others are `text`.
+EXTENSIONS = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".conll": "conll", ".conllu": "conllu"}
 
 
 def read_examples(paths, fmt, options=None, report=None) -> Iterator[Example]:
@@ -63,9 +73,7 @@ def read_examples(paths, fmt, options=None, report=None) -> Iterator[Example]:
         An iterator of `Example`s. Option and path errors raise `DataError`
         at once; errors in the data raise when the reader gets there.
     """
-    if fmt not in FORMATS:
-        raise DataError(f"unknown data format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    opts = _parse_options(fmt, options or {})
+    opts = check_options(fmt, options)
     report = report if report is not None else ReadReport()
     if fmt == "parallel" and isinstance(paths, (list, tuple)) and len(paths) == 2:
         pair = [expand_path(p) for p in paths]
@@ -77,6 +85,39 @@ def read_examples(paths, fmt, options=None, report=None) -> Iterator[Example]:
         specs = expand_paths(paths, folders=fmt == "folder")
         examples = READERS[fmt](specs, opts, report)
     return _counted(examples, opts, report)
+
+
+def check_options(fmt, options=None):
+    """Checks a format's reader options and returns them resolved.
+
+    Raises:
+        DataError: an unknown format, or an option it cannot use; the message
+            names the option, e.g. `columns -> target: 'upox' is not a
+            CoNLL-U column (did you mean 'upos'?)`.
+    """
+    if fmt not in FORMATS:
+        raise DataError(f"unknown data format {fmt!r}; known formats: {', '.join(FORMATS)}")
+    return _parse_options(fmt, {} if options is None else options)
+
+
+def guess_format(paths):
+    """The format `auto` reads a file in, from its name: `train.conllu.gz` -> `conllu`."""
+    first = paths[0] if isinstance(paths, (list, tuple)) else paths
+    name = os.fspath(first).lower().removesuffix(".gz")
+    return EXTENSIONS.get(os.path.splitext(name)[1], "text")
+
+
+def recipe_options(data, catalog_options=None):
+    """The reader options of a recipe's `data` section, over a catalog data set's own.
+
+    A catalog option stays unless the recipe sets that key to something other
+    than its default.
+    """
+    options = dict(catalog_options or {})
+    for key in RECIPE_OPTIONS:
+        if key in data and (key not in options or data[key] != OPTION_DEFAULTS[key]):
+            options[key] = data[key]
+    return options
 
 
 def _counted(examples, opts, report):
@@ -93,41 +134,73 @@ def _parse_options(fmt, options):
         raise DataError(f"reader options must be a mapping, got {type(options).__name__}")
     values = {**OPTION_DEFAULTS, **{k: v for k, v in options.items() if k in OPTION_DEFAULTS}}
     if values["on_bad_line"] not in ("error", "skip"):
-        raise DataError(f"on_bad_line must be 'error' or 'skip', got {values['on_bad_line']!r}")
-    for name in ("header", "strip_stress"):
+        raise DataError(f"on_bad_line: must be error or skip, got {values['on_bad_line']!r}")
+    for name in ("header", "strip_stress", "multiword_tokens", "empty_nodes"):
         if not isinstance(values[name], bool):
-            raise DataError(f"{name} must be true or false, got {values[name]!r}")
+            raise DataError(f"{name}: must be true or false, got {values[name]!r}")
     if values["delimiter"] is not None and (not isinstance(values["delimiter"], str) or not values["delimiter"]):
-        raise DataError(f"delimiter must be a non-empty string, got {values['delimiter']!r}")
+        raise DataError(f"delimiter: must be a non-empty string, got {values['delimiter']!r}")
     limit = values["limit"]
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise DataError(f"limit must be a non-negative integer, got {limit!r}")
+        raise DataError(f"limit: must be a non-negative integer, got {limit!r}")
     try:
         "\n".encode(values["encoding"])
     except (LookupError, TypeError):
-        raise DataError(f"unknown encoding {values['encoding']!r}") from None
+        raise DataError(f"encoding: unknown encoding {values['encoding']!r}") from None
     values["columns"] = _parse_columns(fmt, values["columns"], values["header"])
     return Options(**values)
 
 
 def _parse_columns(fmt, columns, header):
     defaults = DEFAULT_COLUMNS.get(fmt)
-    if columns is None or defaults is None:
-        return defaults
+    if columns is not None and defaults is None:
+        raise DataError(
+            f"columns: the {fmt} format has no columns to choose; "
+            f"formats with columns: {', '.join(DEFAULT_COLUMNS)}"
+        )
+    if columns is None:
+        return _conllu_columns(defaults) if fmt == "conllu" else defaults
     if not isinstance(columns, dict) or "source" not in columns or set(columns) - {"source", "target", "key"}:
-        raise DataError(f"columns must be a mapping with 'source' and optional 'target' and 'key', got {columns!r}")
+        raise DataError(f"columns: must be a mapping with source and optional target and key, got {columns!r}")
     for side, value in columns.items():
         if value is None and side != "source":
             continue
+        if fmt == "conllu":
+            continue
         if side == "source" and isinstance(value, list) and fmt != "jsonl":
             if not value or any(isinstance(v, bool) or not isinstance(v, (int, str)) for v in value):
-                raise DataError(f"columns.source must be column indexes or header names, got {value!r}")
+                raise DataError(f"columns -> source: must be column indexes or header names, got {value!r}")
             continue
         if fmt == "jsonl":
             if not isinstance(value, str):
-                raise DataError(f"columns.{side} must be a JSON field name for jsonl, got {value!r}")
+                raise DataError(f"columns -> {side}: must be a JSON field name for jsonl, got {value!r}")
         elif isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise DataError(f"columns.{side} must be a column index or header name, got {value!r}")
+            raise DataError(f"columns -> {side}: must be a column index or header name, got {value!r}")
         elif isinstance(value, str) and not header:
-            raise DataError(f"columns.{side} is the name {value!r}: naming columns needs header: true")
-    return {"target": None, **columns}
+            raise DataError(f"columns -> {side}: {value!r} is a name, and naming columns needs header: true")
+    columns = {"target": None, **columns}
+    return _conllu_columns(columns) if fmt == "conllu" else columns
+
+
+def _conllu_columns(columns):
+    return {side: _conllu_column(side, value) for side, value in columns.items()}
+
+
+def _conllu_column(side, value):
+    """A CoNLL-U column by name (`upos`) or number (0-9), as its index; a list for factors."""
+    if value is None:
+        if side == "source":
+            raise DataError("columns -> source: missing; name a CoNLL-U column, e.g. form")
+        return None
+    if isinstance(value, list) and side == "source" and value:
+        return [_conllu_column(side, v) for v in value]
+    if isinstance(value, str) and value.lower() in CONLLU_COLUMNS:
+        return CONLLU_COLUMNS.index(value.lower())
+    if isinstance(value, int) and not isinstance(value, bool) and -len(CONLLU_COLUMNS) <= value < len(CONLLU_COLUMNS):
+        return value % len(CONLLU_COLUMNS)
+    match = difflib.get_close_matches(str(value).lower(), CONLLU_COLUMNS, n=1, cutoff=0.6)
+    hint = f" (did you mean '{match[0]}'?)" if match else ""
+    raise DataError(
+        f"columns -> {side}: {value!r} is not a CoNLL-U column{hint}; "
+        f"name one of {', '.join(CONLLU_COLUMNS)} or give its number, 0 to 9"
+    )

@@ -1,10 +1,12 @@
 """Opening data files (plain, `.gz`, `.zip` and `archive.zip:member`) and reading their lines.
 
 Every line is decoded on its own, so an undecodable byte is reported with
-its file, line and byte offset; `ReadReport` counts what was read and what
+its file, line and column, and with an encoding that reads the file where
+one of a few common ones does; `ReadReport` counts what was read and what
 was skipped.
 """
 
+import codecs
 import contextlib
 import dataclasses
 import glob
@@ -74,6 +76,8 @@ class Options:
     on_bad_line: str
     strip_stress: bool
     encoding: str
+    multiword_tokens: bool
+    empty_nodes: bool
     limit: int | None
 
 
@@ -154,22 +158,21 @@ def archive_members(archive):
 def read_lines(spec, opts, report):
     """Yields `(line_number, text)`; `text` is None for a skipped undecodable line."""
     report.files += 1
+    suggestion = None
     try:
         with open_binary(spec) as stream:
-            offset = 0
             for number, raw in enumerate(stream, 1):
-                start = offset
-                offset += len(raw)
-                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                    start += 3
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
                 raw = raw.rstrip(b"\r\n")
                 try:
                     text = raw.decode(opts.encoding)
                 except UnicodeDecodeError as error:
-                    encoding = "UTF-8" if opts.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else opts.encoding
+                    if suggestion is None:
+                        suggestion = suggest_encoding(spec, opts.encoding)
                     bad_line(
-                        f"{spec}:{number}:{start + error.start}: invalid {encoding} byte 0x{raw[error.start]:02x}",
+                        f"{spec}:{number}:{_column(raw, error, opts.encoding)}: invalid "
+                        f"{_encoding_name(opts.encoding)} byte 0x{raw[error.start]:02x}{suggestion}",
                         opts,
                         report,
                     )
@@ -179,6 +182,53 @@ def read_lines(spec, opts, report):
                 yield number, text
     except READ_ERRORS as error:
         raise DataError(f"{spec}: cannot read the file: {error}") from None
+
+
+def _encoding_name(encoding):
+    return "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def _column(raw, error, encoding):
+    """The 1-based column, in characters, of the byte that failed to decode."""
+    try:
+        return len(raw[: error.start].decode(encoding)) + 1
+    except UnicodeDecodeError:
+        return error.start + 1
+
+
+# Tried in order when a file does not decode; latin-1 decodes any bytes at
+# all, so it is offered last, and only for files with no NUL bytes (those are
+# binary, or UTF-16, which a line-by-line reader cannot read).
+CANDIDATE_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+
+def suggest_encoding(spec, encoding):
+    """`"; set data.encoding: cp1252 ..."` naming an encoding that decodes the whole file, or `""`."""
+    decoders = {name: codecs.getincrementaldecoder(name)() for name in CANDIDATE_ENCODINGS
+                if codecs.lookup(name).name != codecs.lookup(encoding).name}
+    high_controls = False  # bytes 0x80-0x9f: cp1252 letters and signs, latin-1 control codes
+    try:
+        with open_binary(spec) as stream:
+            while decoders:
+                chunk = stream.read(1 << 20)
+                if b"\0" in chunk:
+                    return ""
+                high_controls = high_controls or any(0x80 <= byte <= 0x9F for byte in chunk)
+                for name, decoder in list(decoders.items()):
+                    try:
+                        decoder.decode(chunk, final=not chunk)
+                    except UnicodeDecodeError:
+                        del decoders[name]
+                if not chunk:
+                    break
+    except (DataError, *READ_ERRORS):
+        return ""
+    if "cp1252" in decoders and not high_controls:
+        # The same text as cp1252 then; latin-1 is the name people know.
+        decoders.pop("cp1252")
+    for name in decoders:
+        return f"; the file reads as {name}: set data.encoding: {name}"
+    return ""
 
 
 def bad_line(message, opts, report):

@@ -247,32 +247,52 @@ def _read_jsonl(specs, opts, report):
                 bad_line(f"{spec}:{number}: {reason}", opts, report)
 
 
+def _sentences(spec, opts, report, comment):
+    """Yields a file's sentences, each a list of `(line_number, line)`; blank lines end them.
+
+    Lines for which `comment(line)` holds are counted and left out; a
+    sentence with an undecodable line (already reported) is dropped whole.
+    """
+    rows, broken = [], False
+    for number, line in itertools.chain(read_lines(spec, opts, report), [(None, "")]):
+        if line is None:
+            broken = True
+            continue
+        if comment(line):
+            report.comment_lines += 1
+            continue
+        if line.strip():
+            rows.append((number, line))
+            continue
+        if rows and not broken:
+            yield rows
+        elif not rows and not broken and number is not None:
+            report.empty_lines += 1
+        rows, broken = [], False
+
+
+def _bad_sentence(spec, error, opts, report):
+    line_number, reason = error.args
+    # Only a skipped sentence is said to be skipped: an error stops the run.
+    skipped = "; sentence skipped" if opts.on_bad_line == "skip" else ""
+    bad_line(f"{spec}:{line_number}: {reason}{skipped}", opts, report)
+
+
 def _read_conll(specs, opts, report):
     columns = {side: c for side, c in opts.columns.items() if c is not None}
     for spec in specs:
-        rows, broken = [], False
-        for number, line in itertools.chain(read_lines(spec, opts, report), [(None, "")]):
-            if line is None:
-                broken = True  # already reported; drop the sentence it belongs to
-                continue
-            if line.startswith("-DOCSTART-"):
-                report.comment_lines += 1
-                continue
-            if line.strip():
-                rows.append((number, line.split(opts.delimiter) if opts.delimiter else line.split()))
-                continue
-            if rows and not broken:
-                try:
-                    yield _conll_sentence(rows, columns)
-                except BadLine as error:
-                    line_number, reason = error.args
-                    bad_line(f"{spec}:{line_number}: {reason}; sentence skipped", opts, report)
-            elif not rows and not broken and number is not None:
-                report.empty_lines += 1
-            rows, broken = [], False
+        for rows in _sentences(spec, opts, report, lambda line: line.startswith("-DOCSTART-")):
+            try:
+                yield _conll_sentence(rows, columns, opts.delimiter)
+            except BadLine as error:
+                if rows[0][1].startswith("#"):
+                    number, reason = error.args
+                    error = BadLine(number, f"{reason} (a CoNLL-U file? read it with format: conllu)")
+                _bad_sentence(spec, error, opts, report)
 
 
-def _conll_sentence(rows, columns):
+def _conll_sentence(rows, columns, delimiter):
+    rows = [(number, line.split(delimiter) if delimiter else line.split()) for number, line in rows]
     width = len(rows[0][1])
     picked = []
     for number, fields in rows:
@@ -285,6 +305,84 @@ def _conll_sentence(rows, columns):
     return Example(**{side: tuple(getattr(example, side) for example in picked) for side in columns})
 
 
+# CoNLL-U's ten columns (universaldependencies.org/format.html), by name.
+CONLLU_COLUMNS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+# A space inside a CoNLL-U token (allowed in FORM and LEMMA) becomes this, so
+# the token stays one token when a tokenizer splits the sentence on spaces.
+SPACE_IN_TOKEN = "\u2581"
+_WORD_ID = re.compile(r"^[1-9][0-9]*$")
+_RANGE_ID = re.compile(r"^[1-9][0-9]*-[1-9][0-9]*$")
+_EMPTY_ID = re.compile(r"^[0-9]+\.[1-9][0-9]*$")
+_SPACES = re.compile(r"\s+")
+
+
+def _read_conllu(specs, opts, report):
+    columns = {side: c for side, c in opts.columns.items() if c is not None}
+    for spec in specs:
+        words, unspecified, first = 0, dict.fromkeys(columns, 0), None
+        for rows in _sentences(spec, opts, report, lambda line: line.startswith("#")):
+            try:
+                tokens = _conllu_tokens(rows, opts)
+                example = Example(**{
+                    side: tuple(_conllu_value(fields, column, side, number) for number, fields in tokens)
+                    for side, column in columns.items()
+                })
+            except BadLine as error:
+                _bad_sentence(spec, error, opts, report)
+                continue
+            first = first or tokens[0][0]
+            words += len(tokens)
+            for side, column in columns.items():
+                unspecified[side] += sum(_conllu_unspecified(fields, column) for _, fields in tokens)
+            yield example
+        for side, count in unspecified.items():
+            if words and count == words:
+                raise DataError(
+                    f"{spec}:{first}: columns -> {side} reads {_conllu_name(columns[side])}, which is _ "
+                    "(unspecified) on every word of the file; choose another column"
+                )
+
+
+def _conllu_tokens(rows, opts):
+    """The `(line_number, fields)` of a sentence's tokens, ranges and empty nodes left out unless kept."""
+    tokens = []
+    for number, line in rows:
+        fields = line.split("\t")
+        if len(fields) != len(CONLLU_COLUMNS):
+            raise BadLine(number, f"expected {len(CONLLU_COLUMNS)} tab-separated columns, found {len(fields)}")
+        word_id = fields[0]
+        if _RANGE_ID.match(word_id):
+            if opts.multiword_tokens:
+                tokens.append((number, fields))
+        elif _EMPTY_ID.match(word_id):
+            if opts.empty_nodes:
+                tokens.append((number, fields))
+        elif _WORD_ID.match(word_id):
+            tokens.append((number, fields))
+        else:
+            raise BadLine(number, f"{word_id[:20]!r} is not a word ID (7), a range (3-4) or an empty node (8.1)")
+    if not tokens:
+        raise BadLine(rows[0][0], "the sentence has no words")
+    return tokens
+
+
+def _conllu_value(fields, column, side, number):
+    if isinstance(column, list):
+        return FACTOR_SEPARATOR.join(_conllu_value(fields, c, side, number) for c in column)
+    value = _SPACES.sub(SPACE_IN_TOKEN, fields[column].strip())
+    if not value:
+        raise BadLine(number, f"the {side} ({_conllu_name(column)}) is empty; CoNLL-U writes _ for none")
+    return value
+
+
+def _conllu_unspecified(fields, column):
+    return all(fields[c] == "_" for c in (column if isinstance(column, list) else [column]))
+
+
+def _conllu_name(column):
+    return "+".join(CONLLU_COLUMNS[c] for c in column) if isinstance(column, list) else CONLLU_COLUMNS[column]
+
+
 READERS = {
     "text": _read_text,
     "tsv": _read_tsv,
@@ -292,6 +390,7 @@ READERS = {
     "jsonl": _read_jsonl,
     "label_sentence": _read_label_sentence,
     "conll": _read_conll,
+    "conllu": _read_conllu,
     "parallel": _read_parallel,
     "folder": _read_folder,
     "cmudict": _read_cmudict,
