@@ -14,13 +14,23 @@ export` does, and timed:
 - per generated token: greedy generation at batch 1 by a host loop over the
   Keras step model called eagerly, over the SavedModel `step` signature and
   over the TFLite `step` signature (float and quantized), against an in-graph
-  `tf.function` generation loop (a `tf.while_loop` over the step model).
+  `tf.function` generation loop (a `tf.while_loop` over the step model). The
+  float TFLite model is timed twice: through LiteRT's `SignatureRunner`
+  (which resizes and allocates on every call) and through the export
+  runner's `Signature` (which does so only when input shapes change);
+- per word, a CTC G2P model (the default G2P recipe's network: embedding 64,
+  2-layer bidirectional GRU 192, two steps of scores per letter, untrained):
+  one pass of scores for a 13-letter word through the Keras model, the
+  SavedModel's `logits` signature and the float `.tflite` (through the export
+  runner's `Signature`), each followed by the host's greedy collapse
+  (`decoding.ctc_greedy`), as `kerasrnn predict` on an export does.
 
 Cases run in interleaved rounds, so load from other processes falls on all of
 them alike; each figure is the median round. Read the ratios.
 
     python benchmarks/export_speed.py            # full run
     python benchmarks/export_speed.py --quick    # a smoke run
+    python benchmarks/export_speed.py --step-only --rounds 41   # the float step, two runners
 """
 
 import argparse
@@ -32,11 +42,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasrnn import config, export
+from kerasrnn import builders, config, decoding, export
 from kerasrnn.builders.graph import greedy_graph
-from kerasrnn.export import lstm_rewrite, tflite
 from kerasrnn.builders.language_model import LanguageModel
 from kerasrnn.data.vocab import SPECIALS, Vocabulary
+from kerasrnn.export import lstm_rewrite, tflite
+from kerasrnn.export.runner import Signature
+from kerasrnn.layers.ctc import BLANK_ID
 
 SYMBOLS = 64
 SEQUENCE = 100
@@ -118,9 +130,11 @@ def cases():
 
     out["SavedModel (signatures)"] = (size(folder), lambda: encode_sig(tokens=seq_tensor), saved_generate)
 
-    def lite_case(blob):
+    def lite_case(blob, reuse=False):
         interpreter, runners = lite_runners(blob)
         encode, step_runner = runners["encode"], runners["step"]
+        if reuse:
+            encode, step_runner = Signature(encode), Signature(step_runner)
         # One call each allocates every subgraph's tensors before any reset.
         encode(tokens=sequence)
         step_runner(token=np.array([2], np.int32), state_0=zeros[0], state_1=zeros[1])
@@ -140,7 +154,9 @@ def cases():
         generate(2)
         return len(blob), run_sequence, generate
 
-    out["TFLite float (fused LSTM)"] = lite_case(export.convert_tflite(builder, models, 1))
+    float_blob = export.convert_tflite(builder, models, 1)
+    out["TFLite float (fused LSTM)"] = lite_case(float_blob)
+    out[REUSED] = lite_case(float_blob, reuse=True)
     out["TFLite dynamic int8 (fused LSTM)"] = lite_case(export.convert_tflite(builder, models, 1, "dynamic"))
     fused = lstm_rewrite.is_plain_lstm
     lstm_rewrite.is_plain_lstm = lambda layer: False
@@ -156,6 +172,54 @@ def cases():
 
 
 BASELINE = "TFLite float (Keras LSTM, WHILE)"
+REUSED = "TFLite float, no re-allocation"
+WORD = "pronunciation"
+
+
+def ctc_cases():
+    """{name: (bytes, per-word function)}: a CTC G2P model's one pass of scores, then the collapse."""
+    tmp = tempfile.mkdtemp(prefix="export_speed_ctc_")
+    recipe = config.load_recipe(os.path.join(os.path.dirname(__file__), "..", "recipes", "g2p_cmudict.yaml"),
+                                ["training.precision=float32"])
+    builder = builders.get(recipe)
+    letters = [chr(ord("a") + i) for i in range(26)] + ["'", "-", "."]
+    phones = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
+              "UH UW V W Y Z ZH").split()
+    vocabs = {"source": Vocabulary(list(SPECIALS) + letters), "target": Vocabulary(list(SPECIALS) + phones)}
+    builder.attach(vocabs)
+    model = builder.build(vocabs)
+    models = builder.export_models(model, vocabs)
+    ids = builder.ids("source", vocabs, tf.constant([WORD])).to_tensor().numpy()
+    out = {}
+    model.save(os.path.join(tmp, "model.keras"))
+    keras_model = models[0]
+
+    def keras_word():
+        decoding.ctc_greedy(np.asarray(keras_model({"source": ids}, training=False)), blank=BLANK_ID)
+
+    out["Keras (eager call)"] = (size(os.path.join(tmp, "model.keras")), keras_word)
+    folder = os.path.join(tmp, "savedmodel")
+    export.save_savedmodel(builder, vocabs, models, folder)
+    logits_sig = tf.saved_model.load(folder).signatures["logits"]
+    name = next(iter(logits_sig.structured_input_signature[1]))
+    tensor = tf.constant(ids)
+
+    def saved_word():
+        decoding.ctc_greedy(logits_sig(**{name: tensor})["logits"].numpy(), blank=BLANK_ID)
+
+    out["SavedModel (logits signature)"] = (size(folder), saved_word)
+    blob = export.convert_tflite(builder, models, 1)
+    _, runners = lite_runners(blob)
+    runner = Signature(runners.get("logits") or runners[tflite.LITE_DEFAULT])
+    lite_name = next(iter(runner.get_input_details()))
+
+    def lite_word():
+        decoding.ctc_greedy(runner(**{lite_name: ids})["logits"], blank=BLANK_ID)
+
+    for fn in (keras_word, saved_word, lite_word):
+        fn()
+    out["TFLite float"] = (len(blob), lite_word)
+    return out
 
 
 def keras_while_case(sequence):
@@ -177,6 +241,42 @@ def keras_while_case(sequence):
     return len(blob), run_sequence, None
 
 
+def step_only(rounds, tokens):
+    """The float `step` per token: LiteRT's SignatureRunner against the runner's `Signature`, many rounds."""
+    tmp = tempfile.mkdtemp(prefix="export_speed_step_")
+    _, builder, vocabs, model = char_lm(tmp)
+    blob = export.convert_tflite(builder, builder.export_models(model, vocabs), 1)
+    zeros = np.zeros((1, 256), np.float32)
+    generators, outputs = {}, {}
+    for name in ("SignatureRunner (resize + allocate every call)", "Signature (allocate on shape change)"):
+        _, runners = lite_runners(blob)
+        runner = runners["step"] if name.startswith("SignatureRunner") else Signature(runners["step"])
+
+        def generate(n, runner=runner):
+            token, states, out = np.array([2], np.int32), {"state_0": zeros, "state_1": zeros}, []
+            for _ in range(n):
+                result = runner(token=token, **states)
+                token = np.argmax(result.pop("logits"), -1).astype(np.int32)
+                states = result
+                out.append(int(token[0]))
+            return out
+
+        outputs[name] = generate(tokens)
+        generators[name] = generate
+    assert len(set(map(tuple, outputs.values()))) == 1, "the two runners generated different tokens"
+    times = {name: [] for name in generators}
+    for _ in range(rounds):
+        for name, generate in generators.items():
+            times[name].append(measure(lambda: generate(tokens), 1) / tokens)
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    first = next(iter(medians.values()))
+    print(f"TFLite float step, char LM LSTM 256, batch 1, one thread: {tokens} greedy tokens per round, "
+          f"median of {rounds} interleaved rounds (same tokens generated)")
+    for name, t in times.items():
+        print(f"  {name:48} {medians[name] * 1e6:7.1f} us/token  (rounds {min(t) * 1e6:.1f}-{max(t) * 1e6:.1f})"
+              f"  {first / medians[name]:.2f}x")
+
+
 def measure(fn, repeats):
     start = time.perf_counter()
     for _ in range(repeats):
@@ -188,7 +288,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and tokens")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--skip-ctc", action="store_true", help="without the CTC G2P table")
+    parser.add_argument("--step-only", action="store_true",
+                        help="only the float step through LiteRT's runner and ours, --rounds rounds")
     args = parser.parse_args()
+    if args.step_only:
+        step_only(args.rounds, 200)
+        return
     rounds = 2 if args.quick else args.rounds
     tokens = 100 if args.quick else 500
     eager_tokens = 10 if args.quick else 30
@@ -202,6 +308,7 @@ def main():
             if generate:
                 n = eager_tokens if "eager" in name else tokens
                 tok[name].append(measure(lambda: generate(n), 1) / n)
+    tok_rounds = tok
     seq = {k: float(np.median(v)) for k, v in seq.items() if v}
     tok = {k: float(np.median(v)) for k, v in tok.items() if v}
     base_seq = seq[BASELINE]
@@ -215,6 +322,26 @@ def main():
     print(f"({SEQUENCE}-token sequences at batch 1; greedy generation at batch 1, "
           f"{tokens} tokens per run, {eager_tokens} for the eager Keras call; median of {rounds} rounds; "
           f"1-minute load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
+    spread = {k: (min(v) * 1e6, max(v) * 1e6) for k, v in tok_rounds.items() if v}
+    plain, reused = "TFLite float (fused LSTM)", REUSED
+    print(f"TFLite float step: {tok[plain] * 1e6:.1f} us/token through LiteRT's SignatureRunner "
+          f"(rounds {spread[plain][0]:.1f}-{spread[plain][1]:.1f}), {tok[reused] * 1e6:.1f} us without "
+          f"re-allocation (rounds {spread[reused][0]:.1f}-{spread[reused][1]:.1f}): {tok[plain] / tok[reused]:.2f}x")
+    if args.skip_ctc:
+        return
+    words = ctc_cases()
+    per_word = {k: [] for k in words}
+    for _ in range(rounds):
+        for name, (_, fn) in words.items():
+            per_word[name].append(measure(fn, 5 if "Keras" in name else 50))
+    base = float(np.median(per_word["Keras (eager call)"]))
+    print(f"\nCTC G2P (BiGRU 192 x 2, upsample 2), one {len(WORD)}-letter word, scores + greedy collapse")
+    print(f"{'':34} {'size':>9} {'ms/word':>9} {'rounds':>15} {'x vs Keras':>11}")
+    for name, (size_bytes, _) in words.items():
+        median = float(np.median(per_word[name]))
+        low, high = min(per_word[name]) * 1e3, max(per_word[name]) * 1e3
+        print(f"{name:34} {size_bytes / 2**20:>5.2f} MiB {median * 1e3:>9.3f} {f'{low:.3f}-{high:.3f}':>15} "
+              f"{base / median:>10.1f}x")
 
 
 if __name__ == "__main__":

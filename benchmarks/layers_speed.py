@@ -1,16 +1,26 @@
 """Training speed of recurrent layers: kerasrnn against Keras and PyTorch.
 
-Times one forward + backward pass (gradients of the summed outputs with
-respect to the weights) per layer, prints tokens/s, achieved GFLOP/s and that
-as a fraction of this machine's float32 GEMM peak, measured in the same run
-by a large matmul. Cases are timed in interleaved rounds so that noise from
-other processes falls on all of them alike; each figure is the median round.
+Times one forward + backward pass per layer: every case computes the same
+loss, the sum of the last step's outputs (`--outputs every`: of every step's
+outputs), and its gradients with respect to the weights. Prints tokens/s,
+achieved GFLOP/s and that as a fraction of this machine's float32 GEMM peak,
+measured in the same run by a large matmul. Cases are timed in interleaved
+rounds so that noise from other processes falls on all of them alike; each
+figure is the median round, and the spread column gives (slowest - fastest)
+/ median over the rounds.
+
+Both runtimes get the same threads (`--threads`, default the CPU count: intra-
+and inter-op pools alike), and PyTorch flushes denormals to zero
+(`torch.set_flush_denormal(True)`), as TensorFlow's CPU kernels do: denormal
+numbers otherwise slow PyTorch's kernels badly (a bidirectional LSTM at 200
+steps once fell to 0.09x).
 
     python benchmarks/layers_speed.py            # full run
     python benchmarks/layers_speed.py --quick    # a smoke run, seconds
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -29,11 +39,11 @@ GATES = {"lstm": (4, 4), "gru": (3, 3), "min_gru": (2, 0), "min_lstm": (3, 0)}
 def kerasrnn_layer(name, **kwargs):
     import kerasrnn.layers
 
-    return lambda units: getattr(kerasrnn.layers, name)(units, **kwargs)
+    return lambda units, **more: getattr(kerasrnn.layers, name)(units, **kwargs, **more)
 
 
-def keras_case(make, batch, steps, units):
-    layer = make(units)
+def keras_case(make, batch, steps, units, every):
+    layer = make(units, return_sequences=every)
     x = tf.random.normal((batch, steps, units))
     layer(x[:, :2])
 
@@ -46,15 +56,26 @@ def keras_case(make, batch, steps, units):
     return step
 
 
-def torch_case(make, batch, steps, units):
+def torch_case(make, batch, steps, units, every):
+    torch.set_flush_denormal(True)
     layer = make(units, units, batch_first=True)
     x = torch.randn(batch, steps, units)
 
     def step():
         layer.zero_grad()
-        layer(x)[0].sum().backward()
+        outputs = layer(x)[0]
+        (outputs if every else outputs[:, -1]).sum().backward()
 
     return step
+
+
+def set_threads(threads):
+    """The same intra- and inter-op thread pools in TensorFlow and PyTorch (before any op runs)."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(threads)
 
 
 def gemm_peak(size, repeats):
@@ -91,13 +112,13 @@ def cases(long_run):
     rows = []
     if not long_run:
         rows += [
-            ("keras LSTM", "lstm", "keras", lambda u: keras.layers.LSTM(u), None),
+            ("keras LSTM", "lstm", "keras", lambda u, **k: keras.layers.LSTM(u, **k), None),
             ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
             *implementations("LSTM", "lstm"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
         ]
     rows += [
-        ("keras GRU", "gru", "keras", lambda u: keras.layers.GRU(u), None),
+        ("keras GRU", "gru", "keras", lambda u, **k: keras.layers.GRU(u, **k), None),
         ("kerasrnn GRU", "gru", "keras", kerasrnn_layer("GRU"), "keras GRU"),
     ]
     if not long_run:
@@ -112,14 +133,14 @@ def cases(long_run):
     return rows
 
 
-def run(batch, steps, units, rounds, peak, long_run):
+def run(batch, steps, units, rounds, peak, long_run, every=False):
     built, times = {}, {}
     for label, kind, framework, make, _ in cases(long_run):
         try:
             if framework == "torch" and torch is None:
                 raise ImportError("torch is not installed")
             build = keras_case if framework == "keras" else torch_case
-            built[label] = build(make, batch, steps, units)
+            built[label] = build(make, batch, steps, units, every)
             built[label]()
             times[label] = []
         except Exception as error:  # a missing layer or argument is reported as n/a
@@ -128,9 +149,11 @@ def run(batch, steps, units, rounds, peak, long_run):
         for label, step in built.items():
             times[label].append(_time(step))
 
-    print(f"\nbatch {batch}, {steps} steps, {units} units, forward + backward")
+    loss = "every step's outputs" if every else "the last step's outputs"
+    print(f"\nbatch {batch}, {steps} steps, {units} units, forward + backward of the sum of {loss}; "
+          f"median of {rounds} interleaved rounds")
     header = (
-        f"{'layer':24} {'ms/step':>9} {'tokens/s':>10} {'GFLOP/s':>8} "
+        f"{'layer':24} {'ms/step':>9} {'spread':>7} {'tokens/s':>10} {'GFLOP/s':>8} "
         f"{'% peak':>7} {'vs keras':>9}"
     )
     print(header)
@@ -138,7 +161,7 @@ def run(batch, steps, units, rounds, peak, long_run):
     medians = {label: float(np.median(t)) for label, t in times.items()}
     for label, kind, _, _, baseline in cases(long_run):
         if label not in medians:
-            print(f"{label:24} {'n/a':>9} {'n/a':>10} {'n/a':>8} {'n/a':>7} {'n/a':>9}")
+            print(f"{label:24} {'n/a':>9} {'n/a':>7} {'n/a':>10} {'n/a':>8} {'n/a':>7} {'n/a':>9}")
             continue
         seconds = medians[label]
         given, recurrent = GATES[kind]
@@ -150,8 +173,9 @@ def run(batch, steps, units, rounds, peak, long_run):
             ratio = f"{medians[baseline] / seconds:.2f}x"
         else:
             ratio = "n/a"
+        spread = (max(times[label]) - min(times[label])) / seconds
         print(
-            f"{label:24} {seconds * 1e3:9.1f} {batch * steps / seconds:10.0f} "
+            f"{label:24} {seconds * 1e3:9.1f} {100 * spread:6.0f}% {batch * steps / seconds:10.0f} "
             f"{gflops:8.1f} {100 * gflops / peak:6.1f}% {ratio:>9}"
         )
 
@@ -165,19 +189,28 @@ def main():
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--long-only", action="store_true", help="only the 1,000-step table")
+    parser.add_argument("--short-only", action="store_true", help="only the 100-step table")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="intra- and inter-op threads of both runtimes (default: the CPU count)")
+    parser.add_argument("--outputs", choices=("last", "every"), default="last",
+                        help="the loss sums the last step's outputs or every step's (all cases alike)")
     args = parser.parse_args()
     if args.quick:
-        args.batch, args.steps, args.long_steps, args.units, args.rounds = 8, 20, 50, 32, 2
+        args.batch, args.steps, args.long_steps, args.units, args.rounds = 8, 20, 50, 32, 3
+    set_threads(args.threads)
 
     peak = gemm_peak(512 if args.quick else 2048, 3 if args.quick else 10)
     print(f"float32 GEMM peak (tf.matmul): {peak:.1f} GFLOP/s")
     print(
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-        f"torch {torch.__version__ + ' (' + str(torch.get_num_threads()) + ' threads)' if torch else 'n/a'}"
+        f"torch {torch.__version__ + ' (flush denormal)' if torch else 'n/a'}; "
+        f"{args.threads} intra- and inter-op threads in each runtime"
     )
+    every = args.outputs == "every"
     if not args.long_only:
-        run(args.batch, args.steps, args.units, args.rounds, peak, long_run=False)
-    run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True)
+        run(args.batch, args.steps, args.units, args.rounds, peak, long_run=False, every=every)
+    if not args.short_only:
+        run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True, every=every)
     print("\nFLOPs count the matmuls only: 3 x 2 * batch * steps * units^2 * gate blocks "
           "(LSTM 4+4, GRU 3+3, MinGRU 2, MinLSTM 3), the 3 for forward + backward.")
 

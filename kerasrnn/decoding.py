@@ -105,6 +105,127 @@ def sample(
     return _generate(step, states, start_tokens, eos_id, max_length, choose)
 
 
+# Columns per block when `_candidates` bounds a row's best tokens.
+_BLOCK = 64
+
+
+def _candidates(logits, count):
+    """Each row's `count` likeliest tokens (and a few more), with log-probabilities.
+
+    A hypothesis's best extensions are among its own best tokens, so only
+    these are ranked. They are found without sorting a row: the `count`-th
+    largest of the row's block maxima (blocks of `_BLOCK` columns) is at most
+    the row's `count`-th largest logit, so every token at or above it holds
+    them. The log-probabilities are `log_softmax`'s, in float64; the
+    normalizer sums exponentials computed in the logits' own precision.
+
+    Returns:
+        (row, token, log-probability) arrays, ordered by row, then token.
+    """
+    logits = np.asarray(logits)
+    if logits.dtype not in (np.float32, np.float64):
+        logits = logits.astype(np.float64)
+    vocab = logits.shape[-1]
+    top = logits.max(axis=-1, keepdims=True)
+    shifted = np.subtract(logits, top)
+    norm = np.log(np.exp(shifted, out=shifted).sum(axis=-1, dtype=np.float64))
+    if count >= vocab:
+        rows, tokens = np.divmod(np.arange(logits.size), vocab)
+    else:
+        bounds = np.maximum.reduceat(logits, np.arange(0, vocab, _BLOCK), axis=-1)
+        if bounds.shape[-1] <= count:
+            bounds = logits
+        cut = np.partition(bounds, bounds.shape[-1] - count, axis=-1)[:, -count:].min(axis=-1, keepdims=True)
+        rows, tokens = np.nonzero(logits >= cut)
+    values = logits[rows, tokens].astype(np.float64) - top[rows, 0].astype(np.float64)
+    return rows, tokens, values - norm[rows]
+
+
+def beam_search_batch(
+    step, states, start_tokens, eos_id, max_length, width=4, length_penalty=0.0
+):
+    """Beam search for every row of a batch at once: one `step` call per step.
+
+    The live hypotheses of all rows still searching go through `step`
+    together; each row is then ranked, stopped and finished as `beam_search`
+    does it for one row, so the results are the same.
+
+    Args:
+        step: `step(tokens, states) -> (logits, states)`.
+        states: float arrays `[batch, n]`, one row per sequence.
+        start_tokens: the first token of each row.
+        eos_id: the stop token.
+        max_length: the most tokens a hypothesis may take.
+        width: hypotheses kept per row. Default 4.
+        length_penalty: hypotheses are ranked by log-probability divided by
+            length**length_penalty. Default 0.
+
+    Returns:
+        One (token ids without the stop token, normalized score) per row.
+    """
+    states = [np.asarray(s) for s in states]
+    count = len(start_tokens)
+    beams = [[([], 0.0)] for _ in range(count)]
+    finished = [[] for _ in range(count)]
+    # The rows still searching, in the order their hypotheses sit in `states`.
+    live = list(range(count))
+    tokens = np.asarray(start_tokens, np.int32)
+
+    def norm(score, length):
+        return score / (max(length, 1) ** length_penalty)
+
+    for _ in range(max_length):
+        if not live:
+            break
+        logits, states = step(tokens, states)
+        vocab = np.shape(logits)[-1]
+        rows, cand_tokens, logp = _candidates(logits, width * 2)
+        bounds = np.searchsorted(rows, np.arange(len(tokens) + 1))
+        still, gather, next_tokens, offset = [], [], [], 0
+        for r in live:
+            k = len(beams[r])
+            span = slice(bounds[offset], bounds[offset + k])
+            hyp_rows, hyp_tokens = rows[span] - offset, cand_tokens[span]
+            total = np.array([score for _, score in beams[r]])[hyp_rows] + logp[span]
+            # Ranked as a stable sort of the row's flattened [hypothesis, token] scores.
+            order = np.lexsort((hyp_rows * vocab + hyp_tokens, -total))
+            kept, picked = [], []
+            for index in order[: width * 2]:
+                row, token, value = int(hyp_rows[index]), int(hyp_tokens[index]), total[index]
+                hyp = beams[r][row][0] + [token]
+                if token == eos_id:
+                    finished[r].append((hyp[:-1], norm(value, len(hyp))))
+                else:
+                    kept.append((hyp, float(value)))
+                    picked.append(offset + row)
+                if len(kept) == width:
+                    break
+            offset += k
+            if len(finished[r]) >= width or not kept:
+                continue
+            if finished[r] and length_penalty == 0:
+                best_live = max(norm(s, len(h)) for h, s in kept)
+                if max(s for _, s in finished[r]) >= best_live:
+                    continue
+            beams[r] = kept
+            still.append(r)
+            gather.extend(picked)
+            next_tokens.extend(h[-1] for h, _ in kept)
+        live = still
+        if live:
+            index = np.asarray(gather)
+            states = [s[index] for s in states]
+            tokens = np.asarray(next_tokens, np.int32)
+    for r in live:
+        # Out of steps: the live hypotheses compete as they are.
+        finished[r].extend((h, norm(s, len(h))) for h, s in beams[r])
+    out = []
+    for r in range(count):
+        ended = finished[r] or [(h, norm(s, len(h))) for h, s in beams[r]]
+        out.append(max(ended, key=lambda pair: pair[1]))
+    return out
+
+
 def beam_search(
     step, states, start_token, eos_id, max_length, width=4, length_penalty=0.0
 ):
@@ -112,48 +233,14 @@ def beam_search(
 
     Hypotheses are ranked by log-probability divided by length**length_penalty;
     a hypothesis ends when it emits the stop token. Width 1 is greedy decoding.
+    `beam_search_batch` searches many sequences at once, with the same results.
 
     Returns:
         (token ids without the stop token, normalized score) of the best one.
     """
-    states = [np.asarray(s) for s in states]
-    beams = [([], 0.0)]
-    tokens = np.asarray([start_token], np.int32)
-    finished = []
-
-    def norm(score, length):
-        return score / (max(length, 1) ** length_penalty)
-
-    for t in range(max_length):
-        logits, states = step(tokens, states)
-        logp = _log_softmax(np.asarray(logits, np.float64))
-        total = np.array([score for _, score in beams])[:, None] + logp
-        flat = total.reshape(-1)
-        best = np.argsort(-flat, kind="stable")[: width * 2]
-        kept, rows = [], []
-        for index in best:
-            row, token = divmod(int(index), logp.shape[-1])
-            hyp = beams[row][0] + [token]
-            if token == eos_id:
-                finished.append((hyp[:-1], norm(flat[index], len(hyp))))
-            else:
-                kept.append((hyp, float(flat[index])))
-                rows.append(row)
-            if len(kept) == width:
-                break
-        if len(finished) >= width or not kept:
-            break
-        best_live = max(norm(s, len(h)) for h, s in kept)
-        if finished and length_penalty == 0 and max(s for _, s in finished) >= best_live:
-            break
-        beams = kept
-        states = [s[rows] for s in states]
-        tokens = np.asarray([h[-1] for h, _ in kept], np.int32)
-    else:
-        finished.extend((h, norm(s, len(h))) for h, s in beams)
-    if not finished:
-        finished = [(h, norm(s, len(h))) for h, s in beams]
-    return max(finished, key=lambda pair: pair[1])
+    return beam_search_batch(
+        step, states, [start_token], eos_id, max_length, width, length_penalty
+    )[0]
 
 
 def decode(step, states, start_tokens, eos_id, settings, seed=None):
@@ -165,8 +252,8 @@ def decode(step, states, start_tokens, eos_id, settings, seed=None):
         seed: the sampling seed.
 
     Returns:
-        One list of token ids per row, without the stop token. Beam search
-        runs once per row.
+        One list of token ids per row, without the stop token. Every strategy
+        steps all rows together (beam search: every row's hypotheses).
     """
     if settings["strategy"] == "greedy":
         return greedy(step, states, start_tokens, eos_id, settings["max_length"])
@@ -175,13 +262,11 @@ def decode(step, states, start_tokens, eos_id, settings, seed=None):
             step, states, start_tokens, eos_id, settings["max_length"],
             settings["temperature"], settings["top_k"], settings["top_p"], seed,
         )
-    return [
-        beam_search(
-            step, [s[i : i + 1] for s in states], start_tokens[i], eos_id,
-            settings["max_length"], settings["beam_width"], settings["length_penalty"],
-        )[0]
-        for i in range(len(start_tokens))
-    ]
+    found = beam_search_batch(
+        step, states, start_tokens, eos_id, settings["max_length"],
+        settings["beam_width"], settings["length_penalty"],
+    )
+    return [tokens for tokens, _ in found]
 
 
 # CTC ------------------------------------------------------------------------

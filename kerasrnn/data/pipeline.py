@@ -26,6 +26,8 @@ from kerasrnn.data import readers, splits
 # Files above this many bytes are streamed when the recipe leaves it open.
 STREAMING_BYTES = 200 * 1000**2
 CHUNK = 4096
+# Examples tokenized and looked up together by `encoded_in_batches`.
+ENCODE_BATCH = 1024
 
 
 class ExampleStream:
@@ -157,6 +159,28 @@ def text_dataset(examples, strings):
 
     signature = {name: tf.TensorSpec([None], tf.string) for name in names}
     return tf.data.Dataset.from_generator(generate, output_signature=signature).unbatch()
+
+
+def encoded_in_batches(ds, encode_batch, size=ENCODE_BATCH):
+    """Examples encoded `size` at a time, then given out one by one again.
+
+    Args:
+        ds: a dataset of single examples (dicts of scalar strings).
+        encode_batch: 1-D string tensors -> tensors with one row per example
+            (ragged or dense), as `Builder.encode_batch` gives them.
+
+    Returns:
+        A dataset of the same examples, in order, each a structure of plain
+        tensors as a per-example `encode` gives it.
+    """
+    rows = ds.batch(size).map(encode_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    # A ragged batch unbatches to one-row ragged values; a map hands them on
+    # as the plain tensors that `padded_batch` and bucketing take.
+    return rows.map(_plain, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _plain(*parts):
+    return parts if len(parts) > 1 else parts[0]
 
 
 def in_memory(examples):

@@ -7,6 +7,7 @@ import tensorflow as tf
 from kerasrnn import builders, config
 from kerasrnn.data import pipeline
 from kerasrnn.data.errors import DataError
+from kerasrnn.data.examples import Example
 from kerasrnn.data.loading import load_splits
 
 LETTERS = "abcdefghij"
@@ -158,3 +159,39 @@ def test_training_batches_have_a_known_count(dictionary, batch_size):
     assert int(ds.cardinality()) == len(batches)
     assert sum(shape[0] for shape in batches) == len(splits["train"])
     assert {shape[1] < 8 for shape in batches} == {True, False}
+
+
+@pytest.mark.parametrize("decoder", ["rnn", "ctc"])
+@pytest.mark.parametrize("streaming", [False, True])
+def test_batched_encoding_equals_encoding_one_example_at_a_time(dictionary, decoder, streaming, monkeypatch):
+    resolved = {**recipe(dictionary, streaming=streaming), "model": {**recipe(dictionary)["model"],
+                                                                      "decoder": decoder, "upsample": 1}}
+    resolved = config.resolve(resolved)
+    data = load_splits(resolved, echo=lambda _: None)
+    builder = builders.get(resolved)
+    assert builder.encode_batch is not None
+    vocabs = builder.fit_vocabs(data["train"], echo=lambda _: None)
+    examples = list(data["train"]) + [
+        Example(source="", target=""),  # an empty line
+        Example(source="ab", target=""),
+        Example(source="", target="A B"),
+        Example(source="abcdefghijabcdefghij", target=" ".join(PHONES * 5)),  # over-long: cut at 6
+        Example(source="zz\u00e9\u00c9", target="Q A"),  # unknown tokens
+    ]
+    one = pipeline.text_dataset(examples, builder.strings).map(lambda s: builder.encode(vocabs, s))
+    # Few examples a batch, so rows of one batch differ in length and the last batch is short.
+    batched = pipeline.encoded_in_batches(
+        pipeline.text_dataset(examples, builder.strings), lambda s: builder.encode_batch(vocabs, s), size=7
+    )
+    assert batched.element_spec == one.element_spec
+    got, want = list(batched), list(one)
+    assert len(got) == len(want) == len(examples)
+    for x, y in zip(got, want):
+        for u, v in zip(tf.nest.flatten(x), tf.nest.flatten(y)):
+            assert u.dtype == v.dtype
+            np.testing.assert_array_equal(u, v)
+    # The builder's own pipeline encodes in batches, and batches alike.
+    builder_batches = batches(builder.dataset(data["train"], vocabs))
+    monkeypatch.setattr(type(builder), "encode_batch", None)
+    builder._encodings = {}
+    assert_same_batches(builder_batches, batches(builder.dataset(data["train"], vocabs)))
