@@ -90,9 +90,13 @@ class Tokenizer:
         the information separators U+001C..U+001F that Python's `str.split`
         also splits on.
         """
-        strings = _ascii_spaces(self._prepare(tf.convert_to_tensor(strings, tf.string)))
-        words = tf_text.WhitespaceTokenizer().tokenize(strings)
-        return self._parts(words)[0] if self.factors else words
+        strings = tf.convert_to_tensor(strings, tf.string)
+        if not self.factors:
+            return tf_text.WhitespaceTokenizer().tokenize(_ascii_spaces(self._prepare(strings)))
+        # Case folding maps the factor separator (U+FFE8) to U+2502, so the
+        # features come off before the word is prepared.
+        words = self._parts(tf_text.WhitespaceTokenizer().tokenize(_ascii_spaces(strings)))[0]
+        return words.with_flat_values(self._prepare(words.flat_values))
 
     def _parts(self, words):
         """Ragged `word<sep>f1<sep>f2` tokens -> [words, f1, f2, ...]; a missing part is ""."""

@@ -103,3 +103,12 @@ def test_tokenize_truncates_to_max_length(text, kind):
 def test_subword_without_a_vocabulary_says_so():
     with pytest.raises(ValueError, match="no vocabulary yet"):
         Tokenizer("subword").split_py(["text"])
+
+
+def test_lowercased_words_keep_their_factors_apart():
+    # Case folding turns the factor separator U+FFE8 into U+2502; the word
+    # must still come apart from its features.
+    tokenizer = Tokenizer("pretokenized", lowercase=True, factors=1)
+    text = ["The\uffe8DT Cat\uffe8NN"]
+    assert tokenizer.split_py(text) == [["the", "cat"]]
+    assert tokenizer.factor_values(text)[0].to_list() == [[b"DT", b"NN"]]
