@@ -16,6 +16,11 @@ transposed (after a projection from `units` to `embedding_dim` where they
 differ). At inference the trained layers are rewired as
 `step(token, states) -> (logits, states)` for `kerasrnn.decoding`, and as
 `reader(tokens, states) -> (logits, states)` to score whole texts.
+
+A score row gives a text's log-probability (natural log, `<eos>` included),
+its perplexity, and `unk`, how many of its tokens were read as `<unk>`. A
+word model (tokenizer word, script or pretokenized) samples one sentence,
+to `<eos>`; `decoding.suppress_unk` keeps `<unk>` out of what is generated.
 """
 
 import math
@@ -27,9 +32,9 @@ import tensorflow as tf
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
-from kerasrnn.builders.lm_serving import LanguageModelServing, score_row
+from kerasrnn.builders.lm_serving import LanguageModelServing, score_row, unk_count
 from kerasrnn.data.errors import DataError
-from kerasrnn.data.vocab import BOS_ID, EOS_ID
+from kerasrnn.data.vocab import BOS_ID, EOS_ID, UNK_ID
 from kerasrnn.layers import StepLogits, TiedEmbedding
 
 
@@ -46,6 +51,18 @@ class StateReset(keras.callbacks.Callback):
 
     def on_test_begin(self, logs=None):
         self._reset()
+
+
+def without_unk(step):
+    """A step function whose `<unk>` logit is -inf, so no decoding strategy picks it."""
+
+    def masked(tokens, states):
+        logits, states = step(tokens, states)
+        logits = np.array(logits, copy=True)
+        logits[..., UNK_ID] = -np.inf
+        return logits, states
+
+    return masked
 
 
 class LanguageModel(LanguageModelServing, Builder):
@@ -97,6 +114,13 @@ class LanguageModel(LanguageModelServing, Builder):
         weights = np.pad(np.ones(len(ids), np.float32), (0, pad)).reshape(batch_size, -1, window)
         order = (1, 0, 2)
         return inputs.transpose(order), labels.transpose(order), weights.transpose(order)
+
+    def steps_per_epoch(self, examples, vocabs, batch_size):
+        """In a stream, one step per window of the `batch_size` parallel streams."""
+        if not self.stream:
+            return super().steps_per_epoch(examples, vocabs, batch_size)
+        tokens = len(self.stream_ids(vocabs, [as_text(ex.source) for ex in examples]))
+        return max(1, math.ceil(tokens / (batch_size * self.recipe["data"]["window"])))
 
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         if not self.stream:
@@ -296,23 +320,35 @@ class LanguageModel(LanguageModelServing, Builder):
         """
         self._check_condition(condition)
         conditions = None if condition is None else [condition] * len(texts)
-        _, logps = self._scored(model, vocabs, texts, conditions)
-        return [score_row(text, row) for text, row in zip(texts, logps)]
+        rows, logps = self._scored(model, vocabs, texts, conditions)
+        return [score_row(text, logp, unk_count(row)) for text, logp, row in zip(texts, logps, rows)]
 
     # Sampling ---------------------------------------------------------------
 
     def render(self, vocabs, ids):
-        """Ids -> text; in a stream <eos> is a line break."""
+        """Ids -> text; in a stream <eos> is a line break.
+
+        A word model writes `<unk>` where it generated it, so a sample
+        shows where the model reached for a rare word.
+        """
         join = self.tokenizers[self.OUTPUT].join
         vocab = vocabs[self.OUTPUT]
         lines, line = [], []
         for i in list(ids) + [EOS_ID]:
             if i == EOS_ID:
-                lines.append(join(vocab.decode(line)))
+                lines.append(join(self._tokens(vocab, line)))
                 line = []
             else:
                 line.append(i)
         return "\n".join(lines if self.stream else lines[:1])
+
+    def _tokens(self, vocab, ids):
+        if not self.by_words:
+            return vocab.decode(ids)
+        out = []
+        for i in ids:
+            out.extend([vocab.tokens[UNK_ID]] if i == UNK_ID else vocab.decode([i]))
+        return out
 
     def _prompt_ids(self, vocabs, prompt):
         if not prompt:
@@ -322,13 +358,18 @@ class LanguageModel(LanguageModelServing, Builder):
     def sample(self, model, vocabs, num, prompt=None, condition=None, decoding=None, seed=None):
         """`num` generated texts, continuing `prompt`; reproducible with `seed`.
 
+        A word model stops each text at `<eos>`, the end of its sentence.
+
         Args:
             decoding: overrides of the recipe's `decoding` section (strategy,
-                temperature, top_k, top_p, beam_width, max_length).
+                temperature, top_k, top_p, beam_width, max_length,
+                suppress_unk).
         """
         self._check_condition(condition)
         dec = {**self.recipe["decoding"], **(decoding or {})}
         read, step = self._runner(model, vocabs)
+        if dec.get("suppress_unk"):
+            step = without_unk(step)
         states = self._initial_states(vocabs, num, [condition] * num if condition else None)
         prompt_ids = self._prompt_ids(vocabs, prompt)
         fed = [self.start_id] + prompt_ids

@@ -12,14 +12,25 @@ import tensorflow as tf
 
 from kerasrnn import decoding
 from kerasrnn.builders.graph import flat, greedy_graph, ids_to_text, state_sizes, text_signature
-from kerasrnn.data.vocab import EOS_ID
+from kerasrnn.data.vocab import EOS_ID, UNK_ID
 
 
-def score_row(text, log_probs):
-    """A text's score row: log-probability (natural log), tokens, mean per token, perplexity."""
+def score_row(text, log_probs, unk=0):
+    """A text's score row: log-probability (natural log), tokens, mean per token, perplexity.
+
+    `unk` counts the text's tokens read as `<unk>`: each of them was scored
+    as "some rare token", so a text that is mostly `<unk>` looks likelier
+    than its words are.
+    """
     total = float(np.sum(log_probs))
     return {"text": text, "log_prob": total, "tokens": len(log_probs),
-            "mean_log_prob": total / len(log_probs), "perplexity": float(np.exp(-total / len(log_probs)))}
+            "mean_log_prob": total / len(log_probs), "perplexity": float(np.exp(-total / len(log_probs))),
+            "unk": int(unk)}
+
+
+def unk_count(ids):
+    """How many of a text's token ids are `<unk>`."""
+    return sum(1 for i in ids if i == UNK_ID)
 
 
 class LanguageModelServing:
@@ -48,8 +59,17 @@ class LanguageModelServing:
 
     @property
     def stop_id(self):
-        """The token that ends generation; a stream model generates to `max_length`."""
-        return -1 if self.stream else EOS_ID
+        """The token that ends generation.
+
+        `<eos>`, which ends a sentence, and in a stream of words a line; a
+        stream of characters (or subwords) generates lines to `max_length`.
+        """
+        return -1 if self.stream and not self.by_words else EOS_ID
+
+    @property
+    def by_words(self):
+        """Whether the model reads words, each line one sentence."""
+        return self.tokenizers[self.OUTPUT].kind in ("word", "script", "pretokenized")
 
     def runner_log_probs(self, runner, texts, conditions=None):
         """Per-token log-probabilities of `text <eos>` (given each condition), by stepping."""
@@ -84,7 +104,9 @@ class LanguageModelServing:
     def runner_score(self, runner, texts, condition=None):
         """`score` rows computed through an export's runner."""
         conditions = None if condition is None else [condition] * len(texts)
-        return [score_row(t, logp) for t, logp in zip(texts, self.runner_log_probs(runner, texts, conditions))]
+        unks = map(unk_count, self.token_ids(runner.vocabs, list(texts)))
+        logps = self.runner_log_probs(runner, texts, conditions)
+        return [score_row(t, logp, unk) for t, logp, unk in zip(texts, logps, unks)]
 
     def _prompt_ids_graph(self, vocabs, text):
         """One prompt -> its ids (1-D); a stream model joins its lines with <eos>."""

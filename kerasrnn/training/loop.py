@@ -1,7 +1,6 @@
 """The fit loop: data, the builder's model, the epochs, checkpoints and resume."""
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -150,7 +149,7 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
         echo(f"No checkpoint in {run_dir} yet; starting from epoch 1")
 
     epochs = training["epochs"]
-    steps = training["steps_per_epoch"] or max(1, math.ceil(len(data["train"]) / training["batch_size"]))
+    steps = training["steps_per_epoch"] or builder.steps_per_epoch(data["train"], vocabs, training["batch_size"])
     valid = builder.dataset(data["valid"], vocabs) if data["valid"] else None
     board = TensorBoardLog(os.path.join(out_dir, runs.LOGS)) if training["tensorboard"] and out_dir == run_dir else None
     seconds = []

@@ -1,11 +1,15 @@
 """The language_model builder: learning, scoring, sampling, stream (TBPTT) training."""
 
+import json
 import math
 import random
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+import kerasrnn
 from kerasrnn import config, training
 from kerasrnn.builders.language_model import LanguageModel
 from kerasrnn.data.errors import DataError
@@ -194,3 +198,160 @@ def test_position_split_keeps_file_order():
     assert parts["train"] == examples[:70]
     assert parts["valid"] == examples[70:80]
     assert parts["test"] == examples[80:]
+
+
+# Word-level language models ---------------------------------------------------
+
+FRUIT = ["apple", "pear", "plum", "fig"]
+
+
+def word_lines(count, seed=0):
+    """Sentences of a few frequent words, a third of them with a word seen only once (read as <unk>)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        words = ["the", rng.choice(FRUIT), "and", rng.choice(FRUIT), "salad"]
+        if i % 3 == 0:
+            words.insert(rng.randint(1, 4), f"rare{i}")
+        out.append(" ".join(words))
+    return out
+
+
+@pytest.fixture(scope="module")
+def word_run(tmp_path_factory):
+    """A word stream model with tied embeddings (units == embedding_dim: no projection)."""
+    tmp = tmp_path_factory.mktemp("word_lm")
+    (tmp / "train.txt").write_text("\n".join(word_lines(300)) + "\n")
+    raw = {
+        "name": "tiny_word_lm",
+        "type": "language_model",
+        "data": {"train": str(tmp / "train.txt"), "valid_split": 0.1, "test_split": 0.0, "split_by": "position",
+                 "lm_mode": "stream", "window": 8, "source": {"tokenizer": "word", "min_freq": 2}},
+        "model": {"units": 16, "embedding_dim": 16, "tie_embeddings": True},
+        "training": {"epochs": 5, "batch_size": 4, "learning_rate": 0.02, "verbose": 0, "tensorboard": False},
+        "decoding": {"strategy": "sample", "max_length": 30},
+    }
+    return fit(tmp, raw)
+
+
+def step_log_probs(builder, model, vocabs, ids):
+    """Per-token log-probabilities of `ids <eos>` after the start token, one step at a time."""
+    _, step = builder.inference_models(model, vocabs)
+    states = [np.zeros((1, 16), np.float32) for _ in range(2)]
+    out, token = [], builder.start_id
+    for label in list(ids) + [EOS_ID]:
+        result = step([np.array([[token]], np.int32)] + states, training=False)
+        logits, states = np.asarray(result[0]), [np.asarray(s) for s in result[1:]]
+        out.append(float(log_softmax(logits)[0, label]))
+        token = label
+    return out
+
+
+def test_a_sentence_score_is_the_sum_of_its_word_log_probs_with_eos(word_run):
+    run, _ = word_run
+    builder, vocab = run.builder, run.vocabs["source"]
+    text = "the pear and apple salad"
+    row = builder.score(run.model, run.vocabs, [text])[0]
+    per_word = step_log_probs(builder, run.model, run.vocabs, vocab.encode(text.split()))
+    assert row["tokens"] == 6  # five words and <eos>
+    assert row["log_prob"] == pytest.approx(sum(per_word), abs=1e-4)
+    assert row["perplexity"] == pytest.approx(math.exp(-sum(per_word) / 6), rel=1e-4)
+    assert row["unk"] == 0
+    # <eos> is scored too: the sentence is likelier to end after "salad" than after "and".
+    assert per_word[-1] > step_log_probs(builder, run.model, run.vocabs, vocab.encode(["the", "pear", "and"]))[-1]
+
+
+def test_pear_salad_is_likelier_than_pair_salad(word_run):
+    run, _ = word_run
+    pear, pair = run.builder.score(run.model, run.vocabs, ["the apple and pear salad", "the apple and pair salad"])
+    assert pear["log_prob"] > pair["log_prob"]
+    assert (pear["unk"], pair["unk"]) == (0, 1)
+
+
+def test_score_counts_the_words_read_as_unk(word_run):
+    run, _ = word_run
+    texts = ["the zzz and <unk> salad", "the fig and rare0 salad", "the fig and plum salad"]
+    rows = run.builder.score(run.model, run.vocabs, texts)
+    assert [r["unk"] for r in rows] == [2, 1, 0]  # rare0 was seen once: below min_freq
+    assert [r["tokens"] for r in rows] == [6, 6, 6]
+
+
+def test_word_samples_end_at_eos_and_show_unk(word_run):
+    run, _ = word_run
+    texts = run.builder.sample(run.model, run.vocabs, 40, decoding={"temperature": 1.5}, seed=1)
+    assert all("\n" not in t for t in texts)  # one sentence each: generation stops at <eos>
+    assert any("<unk>" in t.split() for t in texts)  # the model does reach for rare words
+
+
+def test_sampling_with_unk_suppressed_never_emits_it(word_run):
+    run, _ = word_run
+    for strategy in ("sample", "greedy", "beam"):
+        dec = {"strategy": strategy, "temperature": 1.5, "suppress_unk": True}
+        texts = run.builder.sample(run.model, run.vocabs, 40, prompt="the", decoding=dec, seed=1)
+        assert not any("<unk>" in t.split() for t in texts), strategy
+
+
+def test_tied_embeddings_share_one_variable_through_save_load_and_export(word_run, tmp_path):
+
+    run, _ = word_run
+    size = (len(run.vocabs["source"]), 16)
+
+    def matrices(variables):
+        return [v for v in variables if tuple(v.shape) == size]
+
+    # Run(...).model is the model loaded from model.keras.
+    model = run.model
+    assert {layer.name for layer in model.layers}.isdisjoint({"logits", "tie_projection"})
+    assert len(matrices(model.weights)) == 1
+    embedding = model.get_layer("embedding")
+    tokens = np.array([[3, 5, 6, 7]], np.int32)
+    reader, _ = run.builder.inference_models(model, run.vocabs)
+    zeros = [np.zeros((1, 16), np.float32)] * 2
+    logits = np.asarray(reader([tokens] + zeros, training=False)[0])
+    # The output layer is the input matrix transposed: logits = h E^T + b.
+    top = keras.Model(reader.inputs, reader.get_layer("rnn_0").output[0])
+    hidden = np.asarray(top([tokens] + zeros, training=False))
+    table = embedding.embeddings.numpy()
+    np.testing.assert_allclose(logits, hidden @ table.T + embedding.output_bias.numpy(), atol=1e-4)
+    assert reader.get_layer("embedding") is embedding
+
+    texts = ["the apple and pear salad", "the fig and zzz salad"]
+    expected = run.builder.score(run.model, run.vocabs, texts)
+    report = kerasrnn.load(run.dir).export(["savedmodel"], out=tmp_path, texts=texts, echo=lambda _: None)
+    stored = tf.train.list_variables(str(tmp_path / "tiny_word_lm" / "1" / "variables" / "variables"))
+    assert [tuple(shape) for _, shape in stored].count(size) == 1
+    exported = kerasrnn.load(report["folder"])
+    for want, row in zip(expected, exported.score(texts)):
+        assert row["log_prob"] == pytest.approx(want["log_prob"], abs=1e-3)
+        assert row["unk"] == want["unk"]
+    samples = exported.sample(30, seed=1, temperature=1.5, suppress_unk=True)
+    assert samples and not any("<unk>" in t.split() for t in samples)
+
+
+def test_cli_score_shows_unk_and_sample_no_unk(word_run):
+    from click.testing import CliRunner
+
+    from kerasrnn.cli import cli
+
+    run, _ = word_run
+    scored = CliRunner().invoke(cli, ["score", run.dir, "the zzz and <unk> salad", "the fig and plum salad"])
+    assert scored.exit_code == 0, scored.output
+    lines = scored.output.splitlines()
+    assert "unk 0" in lines[0] and lines[0].endswith("the fig and plum salad")
+    assert "unk 2" in lines[1]
+    args = ["sample", run.dir, "-n", "30", "--seed", "1", "--temperature", "1.5", "--json"]
+    sampled = CliRunner().invoke(cli, [*args, "--no-unk"])
+    assert sampled.exit_code == 0, sampled.output
+    assert not any("<unk>" in t.split() for t in json.loads(sampled.output))
+    assert "--no-unk" in CliRunner().invoke(cli, ["sample", "--help"]).output
+
+
+def test_a_stream_epoch_has_one_step_per_window(stream_run):
+    # The learning-rate schedule counts steps; in a stream there is one per
+    # window of the parallel streams, not one per `batch_size` lines.
+    run, _ = stream_run
+    builder = run.builder
+    examples = [Example(source=line) for line in lines(300, seed=1)]
+    steps = builder.steps_per_epoch(examples, run.vocabs, 4)
+    assert steps == len(list(builder.dataset(examples, run.vocabs, training=True, batch_size=4)))
+    assert steps != math.ceil(len(examples) / 4)
