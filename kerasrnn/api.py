@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kerasrnn import config, export, training
-from kerasrnn.data.loading import load_split
+from kerasrnn.data.loading import load_splits
 from kerasrnn.errors import KerasRNNError
 from kerasrnn.runs import Run
 
@@ -126,23 +126,33 @@ class Model:
         """Scores held-out data: the run's test split, or the examples of `path`.
 
         `path` (a file, or a list of files) is read in the recipe's data
-        format. A run gives every metric of its type; an export gives the
-        type's held-out metric through the artifact, with the number of
-        examples.
+        format. A recipe without a test split is scored on its validation
+        split. The result starts with `split`: "test", "validation" or
+        "files" (then `files` lists them). A run gives every metric of its
+        type; an export gives the type's held-out metric through the
+        artifact, with the number of examples.
         """
         recipe = self.recipe
         if path is not None:
             paths = [os.fspath(p) for p in ([path] if isinstance(path, (str, os.PathLike)) else path)]
             recipe = {**recipe, "data": {**recipe["data"], "test": paths}}
-        examples = load_split(recipe, "test")
+            head = {"split": "files", "files": paths}
+        splits = load_splits(recipe, echo=lambda _: None)
+        examples = splits["test"]
+        if path is None:
+            head = {"split": "test"}
+            if not examples:
+                examples = splits["valid"]
+                head = {"split": "validation",
+                        "note": "the recipe holds out no test split: these are validation scores"}
         if not examples:
             raise InputError(f"{self.path}: no held-out examples to evaluate on")
         if self._run:
             run = self._run
-            return run.builder.evaluate(run.model, run.vocabs, examples)
+            return {**head, **run.builder.evaluate(run.model, run.vocabs, examples)}
         builder = self._exported.builder
         texts, references = builder.held_out(examples, self._exported.vocabs)
-        return {builder.METRIC: builder.runner_metric(self._exported, texts, references),
+        return {**head, builder.METRIC: builder.runner_metric(self._exported, texts, references),
                 "examples": len(texts)}
 
     def sample(
@@ -160,7 +170,7 @@ class Model:
             seed: the same seed gives the same samples.
             **decoding: overrides of the recipe's `decoding` section:
                 `strategy` (default "sample"), `temperature`, `top_k`,
-                `top_p`, `max_length`.
+                `top_p`, `max_length`, `suppress_unk` (never generate `<unk>`).
         """
         self._generative("sample")
         decoding = {"strategy": "sample", **decoding}

@@ -49,24 +49,54 @@ def error_rates(hypotheses, references):
     }
 
 
-def bleu(hypotheses, references):
-    """Corpus BLEU by sacreBLEU's conventions (13a tokenization), 0-100.
+def bleu(hypotheses, references, lowercase=False):
+    """Corpus BLEU the standard way (sacreBLEU, its default 13a tokenizer), 0-100.
 
     Args:
-        hypotheses: strings.
-        references: one list of reference strings per hypothesis.
+        hypotheses: detokenized output strings, as a reader would see them.
+        references: one list of original reference strings per hypothesis
+            (as read from the data file, never lower-cased or tokenized here).
+        lowercase: compare case-insensitively; the signature then says `case:lc`.
 
-    The builders pass hypotheses and references joined alike by the target
-    tokenizer (word tokens space-separated), so sacreBLEU's check for
-    tokenized input, which would warn on every call, is turned off.
+    Returns:
+        (score, sacreBLEU's signature), e.g. `nrefs:var|case:lc|eff:no|tok:13a|...`.
     """
-    import sacrebleu
+    from sacrebleu.metrics import BLEU
 
     depth = max(len(refs) for refs in references)
-    # sacreBLEU wants parallel reference streams; repeating a reference leaves
-    # clipped counts and the closest reference length unchanged.
-    streams = [[refs[min(k, len(refs) - 1)] for refs in references] for k in range(depth)]
-    return sacrebleu.corpus_bleu(hypotheses, streams, force=True).score
+    # Parallel reference streams; an item with fewer references gets None,
+    # sacreBLEU's mark for a variable number of them (`nrefs:var`).
+    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(depth)]
+    scorer = BLEU(lowercase=lowercase)
+    score = scorer.corpus_score(list(hypotheses), streams).score
+    return score, str(scorer.get_signature())
+
+
+# Tokens that the script tokenizer splits off inside a word ("l'homme",
+# "peut-être"); detokenizing joins them to both neighbours.
+_GLUE = ("'", "\u2019", "-")
+
+
+def detokenize(tokens):
+    """Word or script tokens -> text: space-joined, apostrophes and hyphens rejoined.
+
+    Undoes `tokenizer: script`, which splits "n'ai" into `n ' ai`, well
+    enough for BLEU's own tokenizer, which separates other punctuation again.
+    """
+    text, glue = "", False
+    for token in tokens:
+        joins = token in _GLUE
+        if text and not (joins or glue):
+            text += " "
+        text += token
+        glue = joins
+    return text
+
+
+def unk_rate(hypotheses, unk="<unk>"):
+    """The share of output tokens that are `<unk>` (0 for no tokens)."""
+    total = sum(len(h) for h in hypotheses)
+    return sum(t == unk for h in hypotheses for t in h) / total if total else 0.0
 
 
 def macro_f1(gold, predicted):
@@ -166,6 +196,40 @@ def chunk_scores(gold, predicted):
         "f1": f1,
         "gold_chunks": n_gold,
         "predicted_chunks": n_pred,
+    }
+
+
+def is_chunk_tagging(tag_rows):
+    """Whether tags are chunk tags (BIO, IOB1, IOE or IOBES): each is `O` or `B-X`, `I-X`, `E-X`, `S-X`.
+
+    At least one tag must carry a prefix; a set of plain tags (`NN`, `VB`)
+    is not chunking, and conlleval would read each one as a one-token chunk.
+    """
+    tags = {t for row in tag_rows for t in row}
+    prefixed = {t for t in tags if len(t) > 2 and t[1] == "-" and t[0] in "BIES"}
+    return bool(prefixed) and tags <= prefixed | {"O"}
+
+
+def tagging_scores(gold, predicted):
+    """Token accuracy, and per-tag and macro F1 (0-100) for tags that are not chunks.
+
+    A tag's F1 counts tokens: a token tagged X is a hit when its gold tag is X.
+    """
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted sentences differ in number")
+    pairs = []
+    for g, p in zip(gold, predicted):
+        if len(g) != len(p):
+            raise ValueError("a predicted tag sequence differs in length from its gold one")
+        pairs.extend(zip(g, p))
+    hits = collections.Counter(g for g, p in pairs if g == p)
+    n_gold = collections.Counter(g for g, _ in pairs)
+    n_pred = collections.Counter(p for _, p in pairs)
+    per_tag = {t: 100 * 2 * hits[t] / (n_gold[t] + n_pred[t]) for t in sorted(set(n_gold) | set(n_pred))}
+    return {
+        "token_accuracy": sum(hits.values()) / max(len(pairs), 1),
+        "macro_f1": sum(per_tag.values()) / max(len(per_tag), 1),
+        "per_tag_f1": per_tag,
     }
 
 

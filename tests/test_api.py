@@ -5,13 +5,16 @@ returned model's answers with the `kerasrnn` command's JSON on the same run.
 """
 
 import json
+import shutil
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import kerasrnn
 from kerasrnn.cli import cli
+from kerasrnn.data.loading import load_splits
 from tiny import INPUTS, RECIPES_BY_TYPE, tiny_recipe
 
 TYPES = list(RECIPES_BY_TYPE)
@@ -97,7 +100,7 @@ def test_an_export_loads_and_answers_like_the_run(runs, tmp_path):
     got = lite.predict(INPUTS["many_to_one"])
     assert [r["output"] for r in got] == [r["output"] for r in want]
     _close([r["probabilities"] for r in got], [r["probabilities"] for r in want])
-    assert set(lite.evaluate()) == {"accuracy", "examples"}
+    assert set(lite.evaluate()) == {"split", "accuracy", "examples"}
 
 
 def test_mistakes_raise_one_kerasrnn_error(runs, tmp_path):
@@ -110,3 +113,33 @@ def test_mistakes_raise_one_kerasrnn_error(runs, tmp_path):
         classifier.sample(2)
     with pytest.raises(kerasrnn.KerasRNNError, match="training -> epocs: unknown key"):
         kerasrnn.fit({"name": "x", "type": "many_to_one", "training": {"epocs": 1}}, output=tmp_path / "x")
+
+
+# Which examples `evaluate` scores (issue 15) ----------------------------------------
+
+
+def test_evaluate_without_a_test_split_scores_validation_and_says_so(runs, tmp_path):
+    model = runs("many_to_one")
+    folder = tmp_path / "no_test"
+    shutil.copytree(model.path, folder)
+    recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
+    recipe["data"].update(test_split=0.0, valid_split=0.2)
+    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+    result = kerasrnn.load(folder).evaluate()
+    assert result["split"] == "validation" and "validation" in result["note"]
+    valid = load_splits(kerasrnn.load(folder).recipe, echo=lambda _: None)["valid"]
+    assert result["examples"] == len(valid) > 0
+    _close(_cli_json("evaluate", str(folder)), result)
+    shown = CliRunner().invoke(cli, ["evaluate", str(folder)])
+    assert shown.exit_code == 0 and "split: validation" in shown.output
+    assert kerasrnn.load(model.path).evaluate()["split"] == "test"
+
+
+def test_evaluate_data_scores_the_given_file(runs, tmp_path):
+    model = runs("many_to_one")
+    (tmp_path / "more.tsv").write_text("w1 red w2\tred\nblue\tblue\ngreen w3\tred\n")
+    result = _cli_json("evaluate", model.path, "--data", str(tmp_path / "more.tsv"))
+    assert result["split"] == "files" and result["files"] == [str(tmp_path / "more.tsv")]
+    assert result["examples"] == 3
+    predicted = [row["output"] for row in model.predict(["w1 red w2", "blue", "green w3"])]
+    assert result["accuracy"] == pytest.approx(sum(p == g for p, g in zip(predicted, ["red", "blue", "red"])) / 3)

@@ -132,3 +132,24 @@ def test_non_generative_run_is_refused(tmp_path):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 2
         assert "a seq2seq run does not generate or score text" in result.output
+
+
+def test_samples_keep_the_prompt_and_end_at_eos_or_the_length_limit(lm_run):
+    """The same seed draws the same numbers at every step, so a cut sample is the start of the whole one."""
+    def sample(max_length):
+        result = CliRunner().invoke(cli, ["sample", lm_run, "--num", "6", "--seed", "3", "--prompt", "the ",
+                                          "--max-length", str(max_length), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    cut, whole = sample(8), sample(80)
+    assert cut == sample(8)
+    for short, full in zip(cut, whole):
+        assert short.startswith("the ") and full.startswith("the ")
+        # A sample stops at the limit (8 characters after the prompt) or at <eos>, where the whole one stops too.
+        assert len(short) == len("the ") + 8 or short == full
+        assert full.startswith(short)
+        # No sample reaches 80 characters: each ended at <eos>, and nothing shows of it.
+        assert len(full) < len("the ") + 80
+        assert not any(mark in full for mark in ("<eos>", "<bos>", "<pad>", "\n"))
+    assert any(len(short) == len("the ") + 8 for short in cut)

@@ -73,3 +73,32 @@ def test_log_softmax_normalizes():
     logits = np.random.default_rng(0).normal(size=(3, 5)) * 50
     probs = np.exp(decoding.log_softmax(logits))
     np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-12)
+
+
+# length_penalty (issue 15) ------------------------------------------------------
+
+
+def test_length_penalty_changes_the_winner_as_computed_by_hand():
+    """From the start: <eos> 0.4, A 0.6; after A: <eos> 0.5, A 0.5; after A A: <eos> only.
+
+    Ranked by log p / len**penalty, the stop token counted in len:
+      ""    log 0.4             = -0.916, len 1
+      "A"   log 0.6 + log 0.5   = -1.204, len 2
+      "A A" log 0.6 + log 0.5   = -1.204, len 3
+    Penalty 0 picks "" (-0.916); penalty 1 picks "A A" (-0.401 beats -0.602 and -0.916).
+    """
+    A, STOP = 1, 2
+    tables = np.log(np.array([[1e-12, 0.6, 0.4], [1e-12, 0.5, 0.5], [1e-12, 1e-12, 1.0]]))
+
+    def step(tokens, states):
+        count = np.asarray(states[0])
+        return tables[np.minimum(count[:, 0], 2).astype(int)], [count + 1]
+
+    def best(penalty):
+        settings = {"strategy": "beam", "beam_width": 3, "length_penalty": penalty, "max_length": 5}
+        return decoding.decode(step, [np.zeros((1, 1))], [0], STOP, settings)[0]
+
+    assert best(0.0) == []
+    assert best(1.0) == [A, A]
+    _, score = decoding.beam_search(step, [np.zeros((1, 1))], 0, STOP, 5, width=3, length_penalty=1.0)
+    assert score == pytest.approx((np.log(0.6) + np.log(0.5)) / 3)

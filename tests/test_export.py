@@ -18,7 +18,10 @@ from click.testing import CliRunner
 
 from kerasrnn import builders, config, export, training
 from kerasrnn.cli import cli
+from kerasrnn.data.loading import load_splits
 from kerasrnn.export import lstm_rewrite
+from kerasrnn.export.runner import Signature
+from kerasrnn.export.tflite import interpreter, representative
 from kerasrnn.runs import Run
 from tiny import INPUTS, RECIPES_BY_TYPE, TINY, tiny_recipe
 
@@ -250,3 +253,98 @@ def test_a_mixed_precision_run_exports_float32_signatures(tmp_path):
     assert {d["dtype"] for d in details} == {np.int32, np.float32}
     parity = json.loads((folder / "report.json").read_text())["artifacts"]["tflite/none"]["parity"]
     assert parity["examples"] > 0 and parity["logits_max_abs_diff"] < 1e-4
+
+
+# Quantized exports: calibrated on training texts, scored on held-out ones (issue 15) ----
+
+
+@pytest.mark.parametrize("quantize", ["int8", "float16"])
+def test_quantized_export_is_scored_beside_the_float_one_on_held_out_examples(exports, tmp_path, monkeypatch,
+                                                                           quantize):
+    run, _, _ = exports("many_to_one")
+    calibrated = []
+
+    def spy(runner, texts, batch):
+        calibrated.extend(texts)
+        return representative(runner, texts, batch)
+
+    monkeypatch.setattr(export, "representative", spy)
+    result = CliRunner().invoke(cli, ["export", str(run), "--format", "tflite", "--quantize", quantize,
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "tiny_colours" / "report.json").read_text())
+    splits = load_splits(Run(str(run)).recipe, echo=lambda _: None)
+    # Every held-out example, the same ones for the float and the quantized model.
+    assert report["metric"] == {"name": "accuracy", "split": "test", "examples": len(splits["test"])}
+    float_check = report["artifacts"]["tflite/none"]["parity"]
+    check = report["artifacts"][f"tflite/{quantize}"]["parity"]
+    assert 0 <= check["accuracy"] <= 1 and report["artifacts"][f"tflite/{quantize}"]["float"]["accuracy"] == \
+        float_check["accuracy"]
+    assert f"the first {len(splits['test'])} test examples" in result.output
+    if quantize == "int8":
+        train = {ex.source for ex in splits["train"]}
+        assert report["calibration"] == {"split": "train", "examples": len(calibrated)}
+        assert 0 < len(calibrated) <= min(100, len(splits["train"]))
+        assert set(calibrated) <= train
+        ops = export.op_list(tmp_path / "tiny_colours" / "model.int8.tflite")
+        assert "QUANTIZE" in ops or "DEQUANTIZE" in ops, ops
+    else:
+        assert not calibrated and "calibration" not in report
+        size = report["artifacts"]["tflite/float16"]["bytes"]
+        assert size < report["artifacts"]["tflite/none"]["bytes"]
+        assert "tflite/float16" in result.output
+        assert abs(check["accuracy"] - float_check["accuracy"]) <= 0.1
+
+
+def test_a_generator_export_is_scored_against_every_reference(exports):
+    run, folder, _ = exports("seq2seq")
+    report = json.loads((folder / "report.json").read_text())
+    loaded = Run(str(run))
+    sources, references = loaded.builder.held_out(load_splits(loaded.recipe, echo=lambda _: None)["test"],
+                                                  loaded.vocabs)
+    assert len(set(sources)) == len(sources) and all(references)
+    assert report["metric"] == {"name": "token_error_rate", "split": "test", "examples": len(sources)}
+    lite = export.Exported(folder / "model.tflite")
+    want = loaded.builder.runner_metric(lite, sources, references)
+    assert report["artifacts"]["tflite/none"]["parity"]["token_error_rate"] == pytest.approx(want)
+    scores = json.loads((run / "metrics.json").read_text())["test"]
+    assert "tok:13a" in scores["bleu_signature"] and "case:mixed" in scores["bleu_signature"]
+    assert 0 <= scores["unk_rate"] <= 1
+
+
+@pytest.mark.parametrize("kind", matrix("seq2seq"))
+def test_runner_signatures_skip_reallocation_and_answer_alike(exports, kind):
+    """The LiteRT runner's signatures, allocating only when shapes change, equal LiteRT's own runner."""
+    _, folder, _ = exports(kind)
+    lite = export.Exported(folder / "model.tflite")
+    plain = interpreter(str(folder / "model.tflite"))
+    reference = {k: plain.get_signature_runner(k) for k in plain.get_signature_list()}
+    for runner in reference.values():
+        # As the backend does: one call each allocates every subgraph before any reset.
+        runner(**{k: np.zeros(d["shape"], d["dtype"]) for k, d in runner.get_input_details().items()})
+    fast = lite.backend.runners
+    assert all(isinstance(r, Signature) for r in fast.values())
+    rng = np.random.default_rng(0)
+    # `encode` rows of changing lengths (reallocated), then `step` after `step` (not).
+    for length in (3, 5, 5, 2, 5):
+        tokens = rng.integers(4, 8, (1, length)).astype(np.int32)
+        lite.backend.interpreter.reset_all_variables()
+        plain.reset_all_variables()
+        got, want = fast["encode"](tokens=tokens), reference["encode"](tokens=tokens)
+        assert got.keys() == want.keys()
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+    states = {name: want[name] for name in lite.names}
+    token = np.array([2], np.int32)
+    for _ in range(6):
+        got = fast["step"](token=token, **states)
+        want = reference["step"](token=token, **states)
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+        token = np.argmax(want["logits"], -1).astype(np.int32)
+        states = {name: want[name] for name in lite.names}
+    # Decoding through the runner gives what it gave through LiteRT's runner.
+    texts = INPUTS[kind]
+    fast_out = lite.generate(texts, strategy="greedy")
+    lite.backend.runners = reference
+    assert lite.generate(texts, strategy="greedy") == fast_out

@@ -20,7 +20,9 @@ NAMES = ["g2p", "colours", "chunks", "char_lm"]
 def _same(got, want):
     assert len(got) == len(want)
     for g, w in zip(got, want):
-        assert g.keys() == w.keys()
+        # A row may carry keys added since (a language model's `unk` count);
+        # the keys it had keep their values.
+        assert w.keys() <= g.keys()
         for key, value in w.items():
             if isinstance(value, float):
                 # A language model's scores are sums taken in another order.

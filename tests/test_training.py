@@ -235,11 +235,16 @@ def check_mixed_precision(kind, precision, tmp_path):
     assert all(isinstance(row["output"], str) for row in rows)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
-@pytest.mark.parametrize(
-    "kind", ["seq2seq", "many_to_one", "many_to_many", "language_model", "one_to_many"]
-)
+# The default run trains two tiny cases, one per policy; `-m slow` every type under both.
+FAST_MIXED = {("many_to_one", "mixed_float16"), ("language_model", "mixed_bfloat16")}
+
+
+@pytest.mark.parametrize("kind, precision", [
+    (kind, precision) if (kind, precision) in FAST_MIXED
+    else pytest.param(kind, precision, marks=pytest.mark.slow)
+    for precision in ("mixed_float16", "mixed_bfloat16")
+    for kind in ("seq2seq", "many_to_one", "many_to_many", "language_model", "one_to_many")
+])
 def test_every_type_evaluates_and_predicts_after_mixed_precision(kind, precision, tmp_path):
     check_mixed_precision(kind, precision, tmp_path)
 

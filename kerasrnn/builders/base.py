@@ -2,13 +2,15 @@
 
 import collections
 import json
+import math
+import os
 import re
 
 import keras
 import tensorflow as tf
 
 from kerasrnn import layers as rnn_layers
-from kerasrnn.data import pipeline, subword
+from kerasrnn.data import catalog, pipeline, subword, vectors
 from kerasrnn.data.tokenizers import Tokenizer
 from kerasrnn.data.vocab import Vocabulary
 
@@ -103,6 +105,7 @@ class Builder:
                     max_size=section["max_vocab"],
                     specials=self.specials(side),
                 )
+        vocabs = self.pretrained(vocabs, echo)
         self.attach(vocabs)
         pieces = [side for side in self.truncated if tokenizers[side].kind == "subword"]
         for chunk in pipeline.chunks(examples) if pieces else ():
@@ -115,6 +118,44 @@ class Builder:
                     f"{side}: {count:,} of {total:,} examples truncated to "
                     f"{tokenizers[side].max_length} tokens (data.{side}.max_length)"
                 )
+        return vocabs
+
+    def vector_sides(self):
+        """The sides whose embeddings start from pretrained vectors (`model.embeddings`)."""
+        spec = self.recipe["model"]["embeddings"]
+        if not (spec["path"] or spec["dataset"]):
+            return ()
+        return ("source", "target") if spec["side"] == "both" else (spec["side"],)
+
+    def pretrained(self, vocabs, echo=print):
+        """Reads `model.embeddings`' vectors for each side it names.
+
+        Keeps each side's embedding matrix in `self.vectors` for `embed`, adds
+        the file's most frequent unseen words where `add_words` asks (within
+        `data.<side>.max_vocab`), and reports the coverage, e.g.
+        "source: vectors for 14,212 of 16,655 words (85.3%)".
+
+        Returns:
+            `vocabs`, with the sides that gained words replaced.
+        """
+        self.vectors = {}
+        sides = [side for side in self.vector_sides() if side in vocabs]
+        if not sides:
+            return vocabs
+        spec, model = self.recipe["model"]["embeddings"], self.recipe["model"]
+        path = spec["path"] or catalog.fetch_vectors(spec["dataset"])
+        for side in sides:
+            cap = self.recipe["data"][side]["max_vocab"]
+            room = max(0, cap - len(vocabs[side])) if cap else None
+            add = room if spec["add_words"] is True else int(spec["add_words"])
+            matrix, vocabs[side], coverage = vectors.load(
+                path, vocabs[side], spec["format"],
+                dim=None if spec["project"] else model["embedding_dim"],
+                add=add if room is None else min(add, room),
+                case_fallback=spec["case_fallback"], seed=self.recipe["training"]["seed"],
+            )
+            self.vectors[side] = matrix
+            echo(f"{side}: {coverage.line()} in {os.path.basename(path)}")
         return vocabs
 
     def attach(self, vocabs):
@@ -142,6 +183,12 @@ class Builder:
         """One example's strings -> (inputs, labels, weights) tensors."""
         raise NotImplementedError
 
+    # A type may also define `encode_batch(vocabs, strings)`: `encode` over 1-D
+    # string tensors of many examples, one row each (ragged or dense) in every
+    # tensor, equal to `encode`'s. Tokenization and lookup then run over
+    # thousands of strings per op; without it examples are encoded one per call.
+    encode_batch = None
+
     def length(self, inputs, labels, weights):
         """The length that batches are bucketed by."""
         first = tf.nest.flatten(inputs)[0]
@@ -150,6 +197,10 @@ class Builder:
     def buckets(self):
         """Length boundaries of the training batches (`BUCKETS` unless a type has its own)."""
         return BUCKETS
+
+    def steps_per_epoch(self, examples, vocabs, batch_size):
+        """Optimizer steps in one pass of `dataset` over the examples."""
+        return max(1, math.ceil(len(examples) / batch_size))
 
     def dataset(self, examples, vocabs, training=False, batch_size=None):
         """A batched tf.data pipeline over the examples.
@@ -193,11 +244,11 @@ class Builder:
         held = memo.get(id(examples))
         if held and held[0] is examples and held[1] is vocabs:
             return held[2], held[3]
-        ds = pipeline.text_dataset(examples, self.strings).map(
-            lambda s: self.encode(vocabs, s),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+        ds = pipeline.text_dataset(examples, self.strings)
+        if self.encode_batch is None:
+            ds = ds.map(lambda s: self.encode(vocabs, s), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        else:
+            ds = pipeline.encoded_in_batches(ds, lambda s: self.encode_batch(vocabs, s))
         if not pipeline.in_memory(examples):
             return ds, None
         ds = ds.cache()
@@ -265,6 +316,35 @@ class Builder:
         """Takes the layers of a trained (or loaded) model for inference."""
         self._layers = {layer.name: layer for layer in model.layers}
         return self
+
+    def embed(self, side, ids, size, name, **kwargs):
+        """`ids` of a side through its `Embedding` layer `name` (made once, found again by name).
+
+        Where the recipe gives the side pretrained vectors (`model.embeddings`,
+        read by `fit_vocabs`), the layer starts from them (and keeps them with
+        `trainable: false`); vectors of another size than `embedding_dim` go
+        on through the `Dense` `{name}_projection`. The vectors are the
+        layer's initial weights, so a saved model carries them.
+        """
+        m = self.recipe["model"]
+        projection = f"{name}_projection"
+        if name not in self._layers:
+            matrix = (getattr(self, "vectors", None) or {}).get(side)
+            dim = m["embedding_dim"] if matrix is None else matrix.shape[1]
+            trainable = matrix is None or m["embeddings"]["trainable"]
+            layer = keras.layers.Embedding(size, dim, name=name, trainable=trainable, **kwargs)
+            if matrix is not None:
+                layer.build()
+                layer.embeddings.assign(matrix)
+                if dim != m["embedding_dim"]:
+                    self._layers[projection] = keras.layers.Dense(
+                        m["embedding_dim"], use_bias=False, name=projection
+                    )
+            self._layers[name] = layer
+        x = self._layers[name](ids)
+        if projection in self._layers:
+            x = self._layers[projection](x)
+        return x
 
     def loss(self):
         # Divided by the weight of the real positions, not by every padded one,

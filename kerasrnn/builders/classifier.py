@@ -127,9 +127,7 @@ class ManyToOne(Builder):
     def build(self, vocabs):
         m = self.recipe["model"]
         source = keras.Input((None,), dtype="int32", name="source")
-        x = keras.layers.Embedding(
-            len(vocabs["source"]), m["embedding_dim"], mask_zero=True, name="source_embedding"
-        )(source)
+        x = self.embed("source", source, len(vocabs["source"]), "source_embedding", mask_zero=True)
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x, final_only=m["pooling"] == "last")
         if m["pooling"] == "mean":
@@ -319,15 +317,12 @@ class OneToOne(ManyToOne):
         return super().serving_inputs(vocabs, texts)
 
     def build(self, vocabs):
-        m = self.recipe["model"]
         if self.vector:
             source = keras.Input((len(vocabs["source"]),), dtype="float32", name="source")
             x = keras.layers.Reshape((1, len(vocabs["source"])), name="one_step")(source)
         else:
             source = keras.Input((1,), dtype="int32", name="source")
-            x = keras.layers.Embedding(
-                len(vocabs["source"]), m["embedding_dim"], name="source_embedding"
-            )(source)
+            x = self.embed("source", source, len(vocabs["source"]), "source_embedding")
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x, final_only=True)
         head = keras.layers.Dense(self.outputs_size(vocabs), name="head")(x)

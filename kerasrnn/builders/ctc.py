@@ -64,6 +64,12 @@ class CTC(Builder):
         # One weight per sequence: the loss is one number per sequence.
         return {"source": source}, target, tf.constant(1.0)
 
+    def encode_batch(self, vocabs, strings):
+        """`encode` over a batch of examples: one ragged row (one weight) each."""
+        source = self.ids("source", vocabs, strings["source"])
+        target = self.ids("target", vocabs, strings["target"])
+        return {"source": source}, target, tf.ones(tf.shape(strings["source"]), tf.float32)
+
     def unalignable(self, examples):
         """The examples whose target does not fit the upsampled source.
 
@@ -168,7 +174,7 @@ class CTC(Builder):
         """A function `sources -> [batch, steps, classes]` logits (NumPy), in float32."""
         model = float32_model(model)
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
         def score(strings):
             ids = self.ids("source", vocabs, strings).to_tensor()
             return model({"source": ids}, training=False)
@@ -186,10 +192,12 @@ class CTC(Builder):
         """A function `sources -> decoded token lists`, per the recipe's decoding."""
         score = self.scorer(model, vocabs)
 
-        def generate(sources, batch_size=256, seed=None):
+        def generate(sources, batch_size=256, seed=None, progress=None):
             results = []
             for start in range(0, len(sources), batch_size):
                 results.extend(self.collapse(score(sources[start : start + batch_size])))
+                if progress:
+                    progress(len(results) - start)
             return [vocabs["target"].decode(row) for row in results]
 
         return generate
@@ -225,7 +233,7 @@ class CTC(Builder):
         hyps = [target.decode(decoding.ctc_greedy(row[None], blank=BLANK_ID)[0])
                 for row in runner.logits(texts)]
         split = self.tokenizers["target"].split_py
-        return metrics.error_rates(hyps, [[t] for t in split(references)])["token_error_rate"]
+        return metrics.error_rates(hyps, [split(refs) for refs in references])["token_error_rate"]
 
     def serve_function(self, models, vocabs):
         """Raw source strings -> the decoded target text and its ids, decoded in the graph.
@@ -265,3 +273,5 @@ class CTC(Builder):
     # {"input", "output"}.
     evaluate = Seq2Seq.evaluate
     predict = Seq2Seq.predict
+    # Sources with every reference of each, as `evaluate` scores them.
+    held_out = Seq2Seq.held_out

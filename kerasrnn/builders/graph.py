@@ -47,12 +47,12 @@ def greedy_graph(step, states, logits, eos, max_length):
 
 
 def ids_to_text(ids, vocab, tokenizer, stream=False):
-    """Ids [batch, steps] -> display strings, specials dropped.
+    """Ids [batch, steps] -> display strings, specials but <unk> dropped (as `Vocabulary.decode`).
 
     Text ends at the first <eos>; in a stream model <eos> is a line break.
     """
     tokens = list(vocab.tokens)
-    keep = ids >= vocab.specials
+    keep = (ids >= vocab.specials) | (ids == vocab.unk_id)
     if stream:
         tokens[EOS_ID] = "\n"
         keep |= ids == EOS_ID

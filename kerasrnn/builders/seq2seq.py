@@ -13,7 +13,11 @@ the step returns the context unchanged, so decoding carries it as a state.
 """
 
 import collections
+import contextlib
+import sys
+import types
 
+import click
 import keras
 import tensorflow as tf
 
@@ -22,6 +26,13 @@ from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
 from kerasrnn.builders.graph import first_step, flat, greedy_graph, ids_to_text, keras_call, text_signature
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 from kerasrnn.layers import ReverseTokens, StepConcat, StepLogits
+
+
+def progress_bar(total, label, verbose):
+    """A progress bar on stderr (click's), or one that shows nothing when `verbose` is 0."""
+    if not verbose:
+        return contextlib.nullcontext(types.SimpleNamespace(update=lambda n: None))
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
 
 
 class Seq2Seq(Builder):
@@ -39,18 +50,21 @@ class Seq2Seq(Builder):
         weights = tf.ones_like(target_out, tf.float32)
         return {"source": source, "target_in": target_in}, target_out, weights
 
+    def encode_batch(self, vocabs, strings):
+        """`encode` over a batch of examples: one ragged row each."""
+        source = self.ids("source", vocabs, strings["source"])
+        target = self.ids("target", vocabs, strings["target"])
+        ends = tf.RaggedTensor.from_tensor(tf.ones([target.nrows(), 1], tf.int32))
+        target_in = tf.concat([ends * BOS_ID, target], 1)
+        target_out = tf.concat([target, ends * EOS_ID], 1)
+        return {"source": source, "target_in": target_in}, target_out, tf.ones_like(target_out, tf.float32)
+
     def _encoder(self, source):
         """Source ids -> (the decoder's initial states per level, the context or None)."""
         m = self.recipe["model"]
         if m["reverse_source"]:
             source = self._layer("reverse_source", lambda: ReverseTokens(name="reverse_source"))(source)
-        x = self._layer(
-            "source_embedding",
-            lambda: keras.layers.Embedding(
-                self.vocab_sizes["source"], m["embedding_dim"], mask_zero=True,
-                name="source_embedding",
-            ),
-        )(source)
+        x = self.embed("source", source, self.vocab_sizes["source"], "source_embedding", mask_zero=True)
         top = []
 
         def bridge(i, states):
@@ -92,17 +106,12 @@ class Seq2Seq(Builder):
         return self._layer(name, lambda: StepConcat(name=name))([x, context])
 
     def _decoder(self, target, initial_states, context=None):
-        m = self.recipe["model"]
         # With a context the target is read unmasked (`StepConcat` would drop
         # the mask anyway): the decoder is causal and padding comes last, so
         # no real step reads a padded one, and the loss weighs padding 0.
-        y = self._layer(
-            "target_embedding",
-            lambda: keras.layers.Embedding(
-                self.vocab_sizes["target"], m["embedding_dim"], mask_zero=context is None,
-                name="target_embedding",
-            ),
-        )(target)
+        y = self.embed(
+            "target", target, self.vocab_sizes["target"], "target_embedding", mask_zero=context is None
+        )
         y, new_states = self.recurrent_stack(
             self._with_context("decoder_context", y, context), "decoder", return_state=True,
             initial_states=initial_states,
@@ -159,10 +168,15 @@ class Seq2Seq(Builder):
     def generator(self, model, vocabs):
         """A function `sources -> decoded token lists`, per the recipe's decoding."""
         encoder, step_model = self.inference_models(model, vocabs)
-        source_ids = tf.function(
-            lambda strings: self.ids("source", vocabs, strings).to_tensor(),
-            input_signature=[tf.TensorSpec([None], tf.string)],
-        )
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def source_ids(strings):
+            ids = self.ids("source", vocabs, strings).to_tensor()
+            # At least one (padding) step: a batch of empty sources reads as
+            # an empty row beside longer ones does, where the recurrent
+            # layers would refuse zero steps.
+            return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+
         encode_fn = tf.function(
             lambda ids: encoder(ids, training=False),
             input_signature=[tf.TensorSpec([None, None], tf.int32)],
@@ -182,43 +196,48 @@ class Seq2Seq(Builder):
 
         dec = self.recipe["decoding"]
 
-        def generate(sources, batch_size=256, seed=None):
-            results = []
-            for start in range(0, len(sources), batch_size):
-                chunk = sources[start : start + batch_size]
-                ids = source_ids(tf.constant(chunk, tf.string))
+        def generate(sources, batch_size=256, seed=None, progress=None):
+            """Decoded target tokens per source, `batch_size` sources a batch.
+
+            Sources of similar length are batched together (less padding,
+            beams that end at about the same step), except when sampling,
+            whose seeded draws follow the rows; the results come back in the
+            sources' order. `progress(n)` is told of every n decoded.
+            """
+            order = list(range(len(sources)))
+            if dec["strategy"] != "sample":
+                order.sort(key=lambda i: len(sources[i]))
+            results = [None] * len(sources)
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                ids = source_ids(tf.constant([sources[i] for i in index], tf.string))
                 states = [s.numpy() for s in tf.nest.flatten(encode_fn(ids))]
-                results.extend(decoding.decode(step, states, [BOS_ID] * len(chunk), EOS_ID, dec, seed))
-            target = vocabs["target"]
-            return [target.decode(row) for row in results]
+                rows = decoding.decode(step, states, [BOS_ID] * len(index), EOS_ID, dec, seed)
+                for i, row in zip(index, rows):
+                    results[i] = vocabs["target"].decode(row)
+                if progress:
+                    progress(len(index))
+            return results
 
         return generate
 
     # Evaluation -------------------------------------------------------------
 
     def evaluate(self, model, vocabs, examples):
-        """Token and sequence error rates and BLEU against every reference.
+        """Error rates, BLEU and the <unk> rate against every reference (`sequence_scores`).
 
         Examples sharing a source (a word's pronunciations, a sentence's
         translations) are scored once, against all their targets.
         """
-        refs = collections.OrderedDict()
-        for ex in examples:
-            refs.setdefault(as_text(ex.source), []).append(as_text(ex.target))
-        sources = list(refs)
-        hyps = self.generator(model, vocabs)(sources)
-        flat = self.tokenizers["target"].split_py([r for rs in refs.values() for r in rs])
-        ref_tokens, start = [], 0
-        for rs in refs.values():
-            ref_tokens.append(flat[start : start + len(rs)])
-            start += len(rs)
-        result = metrics.error_rates(hyps, ref_tokens)
-        join = self.tokenizers["target"].join
-        result["bleu"] = metrics.bleu(
-            [join(h) for h in hyps], [[join(t) for t in r] for r in ref_tokens]
-        )
-        result["examples"] = len(sources)
-        return result
+        sources, references = grouped_references(examples)
+        generate = self.generator(model, vocabs)
+        with progress_bar(len(sources), "Decoding", self.recipe["training"]["verbose"]) as bar:
+            hyps = generate(sources, progress=bar.update)
+        return sequence_scores(self.tokenizers["target"], hyps, references)
+
+    def held_out(self, examples, vocabs):
+        """(distinct sources, the list of every reference of each), as `evaluate` scores them."""
+        return grouped_references(examples)
 
     def predict(self, model, vocabs, texts):
         """Decoded target text for each source text."""
@@ -247,9 +266,13 @@ class Seq2Seq(Builder):
         return [{"input": t, "output": o} for t, o in zip(texts, runner.generate(texts))]
 
     def runner_metric(self, runner, texts, references):
-        hyps = runner.generate(texts, strategy="greedy")
+        """Greedy output's token error rate, each against every reference of its source."""
+        rows, first, _, eos = self.prompts(runner.vocabs, texts)
+        ids = decoding.decode(runner.step, runner.encode(rows), first, eos,
+                              dict(self.recipe["decoding"], strategy="greedy"))
+        hyps = [runner.vocabs["target"].decode(row) for row in ids]
         split = self.tokenizers["target"].split_py
-        return metrics.error_rates(split(hyps), [[t] for t in split(references)])["token_error_rate"]
+        return metrics.error_rates(hyps, [split(refs) for refs in references])["token_error_rate"]
 
     def serve_function(self, models, vocabs):
         """Raw source strings -> the greedy decoded target text and its ids."""
@@ -264,3 +287,44 @@ class Seq2Seq(Builder):
             return {"output": ids_to_text(out, vocabs["target"], self.tokenizers["target"]), "ids": out}
 
         return serve
+
+
+def grouped_references(examples):
+    """(distinct sources in first-seen order, the list of every target text of each)."""
+    refs = collections.OrderedDict()
+    for ex in examples:
+        refs.setdefault(as_text(ex.source), []).append(as_text(ex.target))
+    return list(refs), list(refs.values())
+
+
+def detokenize(tokenizer, tokens):
+    """Output tokens -> text as the target tokenizer's input would have it."""
+    if tokenizer.kind in ("char", "subword"):
+        return tokenizer.join(tokens)
+    if tokenizer.kind == "script":
+        return metrics.detokenize(tokens)
+    return " ".join(tokens)
+
+
+def sequence_scores(tokenizer, hyps, references):
+    """Scores of output token lists against the original reference texts.
+
+    Token and sequence error rates compare tokens with the references as the
+    target tokenizer splits them (the closest reference counts). BLEU is
+    sacreBLEU's on the detokenized output against the references as read,
+    case-insensitive (`case:lc` in `bleu_signature`) when the target
+    tokenizer lower-cases. `unk_rate` is the share of output tokens that are
+    <unk>, which stay in the output and count as errors.
+    """
+    flat_refs = tokenizer.split_py([r for refs in references for r in refs])
+    ref_tokens, start = [], 0
+    for refs in references:
+        ref_tokens.append(flat_refs[start : start + len(refs)])
+        start += len(refs)
+    result = metrics.error_rates(hyps, ref_tokens)
+    result["bleu"], result["bleu_signature"] = metrics.bleu(
+        [detokenize(tokenizer, h) for h in hyps], references, lowercase=tokenizer.lowercase
+    )
+    result["unk_rate"] = metrics.unk_rate(hyps)
+    result["examples"] = len(hyps)
+    return result

@@ -220,9 +220,7 @@ class Tagger(Builder):
         if m["word_dropout"]:
             words = TokenDropout(m["word_dropout"], seed=self.recipe["training"]["seed"],
                                  name="word_dropout")(words)
-        x = keras.layers.Embedding(
-            len(vocabs["source"]), m["embedding_dim"], mask_zero=True, name="source_embedding"
-        )(words)
+        x = self.embed("source", words, len(vocabs["source"]), "source_embedding", mask_zero=True)
         if self.spelled:
             inputs["shape"] = keras.Input((None,), dtype="int32", name="shape")
             inputs["suffix"] = keras.Input((None,), dtype="int32", name="suffix")
@@ -275,14 +273,19 @@ class Tagger(Builder):
         return tokens, best_tags(rows, lengths, vocabs["target"].tokens, crf_weights(model))
 
     def evaluate(self, model, vocabs, examples):
-        """conlleval scores: token accuracy, chunk precision, recall and F1.
+        """Chunk tags (BIO, IOB, IOBES): conlleval's token accuracy and chunk P, R and F1.
 
-        Gold tags that training never saw count as errors; `unseen_labels`
-        says how many tokens had one.
+        Other tags (parts of speech, say) get token accuracy and per-tag and
+        macro F1 instead: conlleval would read each of them as a one-token
+        chunk. `scheme` says which. Gold tags that training never saw count
+        as errors; `unseen_labels` says how many tokens had one.
         """
         _, gold = self.gold(examples)
         _, predicted = self.tag(model, vocabs, [as_text(ex.source) for ex in examples])
-        result = metrics.chunk_scores(gold, predicted)
+        if metrics.is_chunk_tagging([vocabs["target"].tokens[1:], *gold]):
+            result = {"scheme": "chunks", **metrics.chunk_scores(gold, predicted)}
+        else:
+            result = {"scheme": "tags", **metrics.tagging_scores(gold, predicted)}
         known = vocabs["target"]
         result["unseen_labels"] = sum(t not in known for tags in gold for t in tags)
         result["sentences"] = len(examples)

@@ -12,12 +12,14 @@ import copy
 import difflib
 import glob
 import os
+import re
 
 import yaml
 
 from kerasrnn.config.fields import CELLS, FORMATS, TOKENIZERS, TYPES, Field
 from kerasrnn.config.schema import SCHEMA
-from kerasrnn.data import catalog
+from kerasrnn.data import catalog, readers
+from kerasrnn.data.errors import DataError
 from kerasrnn.errors import RecipeError
 
 __all__ = ["CELLS", "FORMATS", "SCHEMA", "TOKENIZERS", "TYPES", "Field", "RecipeError", "apply_overrides",
@@ -189,6 +191,72 @@ def _check_data(recipe, errors):
             )
 
 
+# Types whose builders start word embeddings from `model.embeddings`, by side.
+_VECTOR_SIDES = {
+    "many_to_one": ("source",),
+    "one_to_one": ("source",),
+    "many_to_many": ("source",),
+    "seq2seq": ("source", "target"),
+}
+_WORD_TOKENIZERS = ("word", "script", "pretokenized")
+
+
+def _check_embeddings(recipe, errors):
+    spec, where = recipe["model"]["embeddings"], f"model{_SEP}embeddings"
+    if spec["path"] and spec["dataset"]:
+        errors.append(f"{where}: give path or dataset, not both")
+    if not (spec["path"] or spec["dataset"]):
+        return
+    kind = recipe["type"]
+    if kind == "seq2seq" and recipe["model"]["decoder"] != "rnn":
+        kind = "seq2seq with decoder ctc"
+    sides = ("source", "target") if spec["side"] == "both" else (spec["side"],)
+    for side in sides:
+        if side not in _VECTOR_SIDES.get(kind, ()):
+            errors.append(f"{where}{_SEP}side: {kind} does not start its {side} embeddings from vectors")
+            continue
+        section = recipe["data"][side]
+        if section["tokenizer"] not in _WORD_TOKENIZERS:
+            errors.append(
+                f"{where}: vectors are for words; data{_SEP}{side}{_SEP}tokenizer is {section['tokenizer']!r} "
+                f"(use {', '.join(_WORD_TOKENIZERS)})"
+            )
+        if spec["add_words"] is True and not section["max_vocab"]:
+            errors.append(
+                f"{where}{_SEP}add_words: true adds words up to data{_SEP}{side}{_SEP}max_vocab, which is not set; "
+                "set it or give a number"
+            )
+
+
+# A run's folder is saved_models/<name>/, so a name is one plain folder name.
+_NAME = re.compile(r"[\w.-]+")
+
+
+def _check_name(name, errors):
+    if not isinstance(name, str):
+        return
+    if not _NAME.fullmatch(name) or ".." in name or name == ".":
+        errors.append(
+            f"name: {name!r} is not a plain folder name: use letters, digits, _, - and ., "
+            "with no '..' (the run folder is saved_models/<name>/)"
+        )
+
+
+def _check_reader_options(data, errors):
+    """Columns or options the data's format cannot use, as `data -> columns -> target: ...`."""
+    entry = catalog.DATASETS.get(data["dataset"])
+    fmt = data["format"]
+    if fmt == "auto":
+        fmt = entry.format if entry else readers.guess_format(data["train"]) if data["train"] else None
+    if fmt is None:
+        return
+    options = readers.recipe_options(data, entry.options if entry else {})
+    try:
+        readers.check_options(fmt, options)
+    except DataError as error:
+        errors.append(f"data{_SEP}{error}")
+
+
 def parse_override(text):
     """Splits `a.b.c=value` into (["a", "b", "c"], value parsed as YAML)."""
     if "=" not in text:
@@ -249,10 +317,13 @@ def resolve(raw, source=None, files=True):
     """
     errors = []
     recipe = _resolve([], raw, SCHEMA, errors, files)
+    _check_name(recipe["name"], errors)
     if not errors:
         _check_data(recipe, errors)
+        _check_reader_options(recipe["data"], errors)
         _check_ctc(recipe, errors)
         _check_seq2seq(recipe, errors)
+        _check_embeddings(recipe, errors)
     if errors:
         raise RecipeError(errors, source=source)
     return recipe

@@ -40,14 +40,21 @@ DATA = {
         (dict,),
         None,
         "Which columns or fields hold the source and target, "
-        "e.g. {source: 0, target: 1} or JSON keys.",
+        "e.g. {source: 0, target: 1}, JSON keys, or CoNLL-U column names "
+        "such as {source: form, target: upos}.",
         nullable=True,
     ),
     "delimiter": Field(
         (str,), None, "Column delimiter for tsv/csv files.", nullable=True
     ),
     "header": Field((bool,), False, "The first line of tsv/csv files is a header."),
-    "encoding": Field((str,), "utf-8", "Text encoding of the data files."),
+    "encoding": Field(
+        (str,),
+        "utf-8",
+        "Text encoding of the data files, e.g. utf-8, cp1252 or latin-1; a "
+        "file that does not decode names the line and column, and an "
+        "encoding that reads it where a common one does.",
+    ),
     "on_bad_line": Field(
         (str,),
         "error",
@@ -57,6 +64,17 @@ DATA = {
     ),
     "strip_stress": Field(
         (bool,), True, "cmudict format: drop the stress digits of vowels."
+    ),
+    "multiword_tokens": Field(
+        (bool,),
+        False,
+        "conllu format: keep multiword token lines (ID 3-4, e.g. the "
+        "surface form 'can't' above 'ca' and 'n't') in the token sequence.",
+    ),
+    "empty_nodes": Field(
+        (bool,),
+        False,
+        "conllu format: keep empty nodes (ID 8.1) in the token sequence.",
     ),
     "max_examples": Field(
         (int,),

@@ -3,8 +3,7 @@
 import dataclasses
 from typing import Any
 
-from kerasrnn.data import readers, tokenizers
-from kerasrnn.layers import registry
+from kerasrnn.data import readers
 
 TYPES = (
     "one_to_one",
@@ -14,9 +13,12 @@ TYPES = (
     "seq2seq",
     "language_model",
 )
-CELLS = tuple(registry.CELLS)
+# The names of `kerasrnn.layers.registry.CELLS` and `kerasrnn.data.tokenizers.KINDS`,
+# written out: importing those modules starts TensorFlow, which checking a
+# recipe does without (tests/test_console.py keeps the lists equal).
+CELLS = ("simple_rnn", "gru", "minimal_gru", "lstm", "layer_norm_lstm", "layer_norm_gru", "min_gru", "min_lstm")
 FORMATS = ("auto", *readers.FORMATS)
-TOKENIZERS = tokenizers.KINDS
+TOKENIZERS = ("char", "word", "script", "subword", "pretokenized", "label", "vector")
 
 
 @dataclasses.dataclass(frozen=True)

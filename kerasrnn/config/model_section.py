@@ -1,6 +1,7 @@
 """The recipe's `model` section: cells, sizes, and each type's architecture options."""
 
 from kerasrnn.config.fields import CELLS, Field
+from kerasrnn.data import catalog
 
 MODEL = {
     "cell": Field((str,), "lstm", "Recurrent cell.", choices=CELLS),
@@ -60,6 +61,65 @@ MODEL = {
         choices=("initial_state", "every_step"),
     ),
     "embedding_dim": Field((int,), 64, "Token embedding size.", min=1),
+    "embeddings": {
+        "path": Field(
+            (str,),
+            None,
+            "Pretrained word vectors to start the word embeddings from: a "
+            "plain, .gz or .zip file, or archive.zip:member. Training reads "
+            "it once; the vectors are then part of the model, so the run and "
+            "its exports need no vector file.",
+            nullable=True,
+            path=True,
+        ),
+        "dataset": Field(
+            (str,),
+            None,
+            "The same from the catalog instead of a path, e.g. glove_6B_50d.",
+            nullable=True,
+            choices=tuple(catalog.VECTORS),
+        ),
+        "format": Field(
+            (str,),
+            "auto",
+            "glove (word and values per line), word2vec (the same after a "
+            "'COUNT DIMENSION' header) or word2vec_binary; auto: binary for "
+            ".bin files, else by the first line.",
+            # kerasrnn.data.vectors.FORMATS, written out: that module starts TensorFlow.
+            choices=("auto", "glove", "word2vec", "word2vec_binary"),
+        ),
+        "side": Field(
+            (str,),
+            "source",
+            "Which word-level input starts from the vectors: the source, the "
+            "target (a seq2seq decoder's), or both.",
+            choices=("source", "target", "both"),
+        ),
+        "trainable": Field(
+            (bool,), True, "false: the embeddings stay the vectors through training."
+        ),
+        "add_words": Field(
+            (int, bool),
+            False,
+            "Also give the vocabulary this many of the file's most frequent "
+            "words that training never saw (true: up to data.<side>.max_vocab), "
+            "so such words in new text still have their vector. The "
+            "vocabulary stays within max_vocab.",
+            min=0,
+        ),
+        "case_fallback": Field(
+            (bool,),
+            True,
+            "A word missing from the file takes the vector of the same word "
+            "in another case (Paris -> paris).",
+        ),
+        "project": Field(
+            (bool,),
+            False,
+            "Vectors of another size than embedding_dim go through a learned "
+            "linear projection to embedding_dim; false: such a size is an error.",
+        ),
+    },
     "dropout": Field(
         (float,), 0.0, "Dropout between layers and before the output.", min=0.0, max=0.95
     ),

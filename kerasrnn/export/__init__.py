@@ -25,9 +25,12 @@ on the host (`kerasrnn.decoding`); the others export `logits(inputs)`,
 which TFLite names `serving_default` as the model's only signature.
 """
 
+import itertools
 import os
+import random
 
-from kerasrnn.data.loading import load_split
+from kerasrnn.data import pipeline
+from kerasrnn.data.loading import load_splits
 from kerasrnn.data.vocab import BOS_ID, EOS_ID
 from kerasrnn.export.errors import ExportError
 from kerasrnn.export.parity import parity
@@ -43,6 +46,10 @@ __all__ = ["EXPORT_JSON", "ExportError", "Exported", "FORMATS", "QUANTIZE", "con
 REPORT_JSON = "report.json"
 FORMATS = ("savedmodel", "tflite")
 QUANTIZE = ("none", "float16", "dynamic", "int8")
+# How many held-out examples an export's metric reads (at most), and how
+# many training texts calibrate an int8 model.
+METRIC_EXAMPLES = 500
+CALIBRATION_EXAMPLES = 100
 
 
 def predict(path, texts):
@@ -50,14 +57,32 @@ def predict(path, texts):
     return Exported(path).predict(texts)
 
 
-def _held_out(run, builder, texts, count):
-    """(texts, references or None) to check parity on."""
+def _examples(run, builder, texts, count, calibration):
+    """(texts to check parity on, held-out (texts, references) or None, training texts).
+
+    Parity reads the first `count` held-out texts (or the given `texts`).
+    The held-out metric reads up to `METRIC_EXAMPLES` of the test split (the
+    validation split when there is none), the same ones for every artifact,
+    each with every reference. An int8 model calibrates on up to
+    `calibration` training texts, a seeded sample, never on texts it is
+    scored on.
+    """
+    splits = load_splits(run.recipe, echo=lambda _: None)
+    train = splits["train"]
+    if pipeline.in_memory(train):
+        train = random.Random(run.recipe["training"]["seed"]).sample(train, min(calibration, len(train)))
+    else:
+        train = list(itertools.islice(train, calibration))
+    calibration_texts = builder.held_out(train, run.vocabs)[0]
     if texts:
-        return list(texts), None
-    texts, references = builder.held_out(load_split(run.recipe, "test"), run.vocabs)
-    if not texts:
+        return list(texts), None, calibration_texts, None
+    split = "test" if splits["test"] else "valid"
+    held, references = builder.held_out(splits[split], run.vocabs)
+    if not held:
         raise ExportError("no held-out examples to check parity on; give --text")
-    return texts[:count], references[:count]
+    scored = held[:METRIC_EXAMPLES], references[:METRIC_EXAMPLES]
+    where = {"split": "test" if split == "test" else "validation", "examples": len(scored[0])}
+    return held[:count], scored, calibration_texts, where
 
 
 def _meta(builder, vocabs, models, model, batch):
@@ -88,10 +113,12 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
 
     Args:
         formats: any of FORMATS.
-        quantize: also write a TFLite model quantized this way (QUANTIZE).
+        quantize: also write a TFLite model quantized this way (QUANTIZE);
+            int8 calibrates on training texts.
         out: the export root; the model lands in `out/<name>/` (default: `<run>/export`).
         batch_size: the TFLite model's fixed batch (default: the recipe's `export.batch_size`).
-        texts: inputs to check parity on (default: the test split, with its references).
+        texts: inputs to check parity on (default: the test split, whose
+            first `METRIC_EXAMPLES` examples also give each artifact's metric).
         parity_examples: how many test examples parity reads.
     """
     recipe = run.recipe
@@ -104,8 +131,13 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
     reference = Runner(builder, vocabs, KerasBackend(builder, models), meta, meta["state_names"])
     for side, vocab in vocabs.items():
         vocab.save(os.path.join(folder, meta["vocabs"][side]))
-    check_texts, references = _held_out(run, builder, texts, parity_examples)
+    check_texts, scored, calibration, where = _examples(run, builder, texts, parity_examples,
+                                                       CALIBRATION_EXAMPLES)
     report = {"folder": folder, "artifacts": {}}
+    if where:
+        report["metric"] = {"name": builder.METRIC, **where}
+    if quantize == "int8":
+        report["calibration"] = {"split": "train", "examples": len(calibration)}
     if "savedmodel" in formats:
         path = os.path.join(folder, VERSION)
         meta["signatures"]["savedmodel"] = save_savedmodel(builder, vocabs, models, path)
@@ -114,7 +146,7 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
         variants = ["none"] + ([quantize] if quantize != "none" else [])
         for variant in variants:
             name = "model.tflite" if variant == "none" else f"model.{variant}.tflite"
-            rep = representative(reference, check_texts, batch) if variant == "int8" else None
+            rep = representative(reference, calibration, batch) if variant == "int8" else None
             blob = convert_tflite(builder, models, batch, variant, rep)
             path = os.path.join(folder, name)
             with open(path + ".tmp", "wb") as f:
@@ -125,7 +157,14 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
         meta["signatures"]["tflite"] = sorted(interpreter(blob).get_signature_list())
     write_json(os.path.join(folder, EXPORT_JSON), meta)
     for key, info in report["artifacts"].items():
-        info["parity"] = parity(Exported(info["path"]), reference, check_texts, references)
+        exported = Exported(info["path"])
+        info["parity"] = parity(exported, reference, check_texts)
+        value = builder.runner_metric(exported, *scored) if scored else None
+        if value is not None:
+            info["parity"][builder.METRIC] = value
+    if where:
+        echo(f"{builder.METRIC} of every artifact: the first {where['examples']} {where['split']} examples"
+             + (f"; int8 calibrated on {len(calibration)} training texts" if quantize == "int8" else ""))
     for key, info in report["artifacts"].items():
         echo(_describe(key, info, builder.METRIC, report["artifacts"].get("tflite/none")))
     write_json(os.path.join(folder, REPORT_JSON), report)

@@ -81,7 +81,7 @@ def convert_tflite(builder, models, batch, quantize="none", representative=None)
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
         if representative is None:
-            raise ExportError("int8 quantization needs held-out examples to calibrate on")
+            raise ExportError("int8 quantization needs training examples to calibrate on")
         converter.representative_dataset = representative
     try:
         blob = converter.convert()
@@ -111,7 +111,7 @@ def op_list(blob_or_path):
 
 
 def representative(runner, texts, batch):
-    """Calibration inputs for int8: every signature, on the given texts.
+    """Calibration inputs for int8: every signature, on the given (training) texts.
 
     The calibrator sizes a signature's inputs once, from its first sample, so
     every row of token ids is repeated to the length of that signature's

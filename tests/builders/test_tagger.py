@@ -9,7 +9,9 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from kerasrnn import metrics
+from kerasrnn import builders, config, metrics
+from kerasrnn.builders.base import as_text
+from kerasrnn.data.loading import load_splits
 from kerasrnn.builders.tagger import spelling
 from kerasrnn.cli import cli
 from kerasrnn.data.errors import DataError
@@ -99,6 +101,7 @@ def test_evaluation_scores_whole_sentences(tagger_run):
     assert scores["gold_chunks"] == sum(len(metrics.chunks(tags)) for tags in gold)
     assert scores["sentences"] == 60
     assert {"precision", "recall", "f1", "token_accuracy", "unseen_labels"} <= set(scores)
+    assert scores["scheme"] == "chunks" and scores["split"] == "test"
 
 
 def test_predict_gives_a_tag_per_token(tagger_run):
@@ -325,3 +328,31 @@ def test_char_cnn_tags_unseen_words_by_their_spelling_in_every_artifact(tmp_path
     _, answers = tags_from_every_artifact(out, tmp_path / "export", "chars", texts)
     right = [g == w for got, tags in zip(answers, want) for g, w in zip(got, tags)]
     assert np.mean(right) > 0.9
+
+
+def test_part_of_speech_tags_get_token_accuracy_and_per_tag_f1_not_chunk_f1(tmp_path):
+    """Tags without B-/I- prefixes are not chunks: conlleval's chunk F1 would mislead."""
+    rng = random.Random(0)
+    lexicon = {"the": "DT", "a": "DT", "dog": "NN", "cat": "NN", "sees": "VBZ", ".": "."}
+    lines = []
+    for _ in range(40):
+        words = [rng.choice(["the", "a"]), rng.choice(["dog", "cat"]), "sees", "the", "cat", "."]
+        lines += [f"{w} {lexicon[w]}" for w in words] + [""]
+    (tmp_path / "pos.conll").write_text("\n".join(lines) + "\n")
+    recipe = config.resolve({"name": "tiny_pos", "type": "many_to_many",
+                             "data": {"train": str(tmp_path / "pos.conll"), "test_split": 0.2,
+                                      "source": {"tokenizer": "pretokenized"},
+                                      "target": {"tokenizer": "pretokenized"}},
+                             "model": {"units": 8, "embedding_dim": 4}})
+    builder = builders.get(recipe)
+    splits = load_splits(recipe, echo=lambda _: None)
+    vocabs = builder.fit_vocabs(splits["train"], echo=lambda _: None)
+    model = builder.build(vocabs)
+    scores = builder.evaluate(model, vocabs, splits["test"])
+    assert scores["scheme"] == "tags"
+    assert not {"precision", "recall", "f1", "gold_chunks"} & set(scores)
+    _, gold = builder.gold(splits["test"])
+    _, predicted = builder.tag(model, vocabs, [as_text(ex.source) for ex in splits["test"]])
+    want = metrics.tagging_scores(gold, predicted)
+    assert scores["token_accuracy"] == want["token_accuracy"] and scores["per_tag_f1"] == want["per_tag_f1"]
+    assert set(scores["per_tag_f1"]) <= {"DT", "NN", "VBZ", "."}

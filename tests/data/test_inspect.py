@@ -1,5 +1,8 @@
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
 from kerasrnn.data.inspect import format_report, inspect_examples
 
@@ -60,3 +63,21 @@ def test_png(tmp_path):
     assert report["png"] == str(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "histograms: " in format_report(report)
+
+
+def test_data_inspect_through_the_command_line(tmp_path):
+    rows = ["a red\tred", "b c blue\tblue", "red\tred", "d e f red\tred"] * 5
+    (tmp_path / "train.tsv").write_text("".join(f"{row}\n" for row in rows))
+    recipe = {"name": "tiny_inspect", "type": "many_to_one",
+              "data": {"train": str(tmp_path / "train.tsv"), "valid_split": 0.0, "test_split": 0.0,
+                       "source": {"tokenizer": "word", "max_length": 2}}}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    result = CliRunner().invoke(cli, ["data", "inspect", str(tmp_path / "recipe.yaml"),
+                                      "--png", str(tmp_path / "lengths.png")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "train:" in lines and "  examples: 20" in lines
+    # 2 of every 4 rows have more than 2 words; 3 of 4 are red.
+    assert "    max length 2 truncates 10 examples (50.0%)" in lines
+    assert "  labels: red 75.0%, blue 25.0%" in lines
+    assert (tmp_path / "lengths.png").stat().st_size > 0
