@@ -44,25 +44,12 @@ RECIPE = os.path.join(ROOT, "recipes", "translate_fra_eng.yaml")
 
 def one_at_a_time(builder, model, vocabs, sources, settings):
     """Each source decoded alone after batched encoding (the former beam path)."""
-    encoder, step_model = builder.inference_models(model, vocabs)
-    state_specs = [tf.TensorSpec([None, t.shape[-1]], tf.float32) for t in step_model.inputs[1:]]
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), state_specs], autograph=False)
-    def step_graph(tokens, states):
-        out = step_model([tokens[:, None]] + list(states), training=False)
-        return out[0], out[1:]
-
-    def step(tokens, states):
-        logits, states = step_graph(tf.constant(tokens), [tf.constant(s) for s in states])
-        return logits.numpy(), [s.numpy() for s in states]
-
-    encode = tf.function(lambda ids: encoder(ids, training=False),
-                         input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    source_ids, encode, step = builder.decoding_functions(model, vocabs)
 
     def run():
         out = []
         for start in range(0, len(sources), 256):
-            ids = builder.ids("source", vocabs, tf.constant(sources[start : start + 256])).to_tensor()
+            ids = source_ids(tf.constant(sources[start : start + 256]))
             states = [s.numpy() for s in tf.nest.flatten(encode(ids))]
             for i in range(len(ids)):
                 alone = [s[i : i + 1] for s in states]

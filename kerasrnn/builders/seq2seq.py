@@ -165,8 +165,10 @@ class Seq2Seq(Builder):
         )
         return encoder, step
 
-    def generator(self, model, vocabs):
-        """A function `sources -> decoded token lists`, per the recipe's decoding."""
+    def decoding_functions(self, model, vocabs):
+        """(source_ids, encode, step): source strings -> padded ids -> first
+        states, and one decoder step over NumPy tokens and states, as
+        `decoding.decode` calls it."""
         encoder, step_model = self.inference_models(model, vocabs)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
@@ -194,6 +196,11 @@ class Seq2Seq(Builder):
             logits, states = step_graph(tf.constant(tokens), [tf.constant(s) for s in states])
             return logits.numpy(), [s.numpy() for s in states]
 
+        return source_ids, encode_fn, step
+
+    def generator(self, model, vocabs):
+        """A function `sources -> decoded token lists`, per the recipe's decoding."""
+        source_ids, encode_fn, step = self.decoding_functions(model, vocabs)
         dec = self.recipe["decoding"]
 
         def generate(sources, batch_size=256, seed=None, progress=None):
