@@ -98,10 +98,10 @@ def _time(fn):
     return time.perf_counter() - start
 
 
-def implementations(name, kind):
-    """The forced `fused` and `generic` paths of a kerasrnn layer, against Keras's."""
+def loops(name, kind):
+    """The forced `fused` and `generic` loops of a kerasrnn layer, against Keras's."""
     return [
-        (f"kerasrnn {name} {how}", kind, "keras", kerasrnn_layer(name, implementation=how),
+        (f"kerasrnn {name} {how}", kind, "keras", kerasrnn_layer(name, loop=how),
          f"keras {name}")
         for how in ("fused", "generic")
     ]
@@ -114,7 +114,7 @@ def cases(long_run):
         rows += [
             ("keras LSTM", "lstm", "keras", lambda u, **k: keras.layers.LSTM(u, **k), None),
             ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
-            *implementations("LSTM", "lstm"),
+            *loops("LSTM", "lstm"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
         ]
     rows += [
@@ -123,7 +123,7 @@ def cases(long_run):
     ]
     if not long_run:
         rows += [
-            *implementations("GRU", "gru"),
+            *loops("GRU", "gru"),
             ("torch GRU", "gru", "torch", lambda *a, **k: torch.nn.GRU(*a, **k), "keras GRU"),
         ]
     rows += [
