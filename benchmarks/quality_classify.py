@@ -8,6 +8,11 @@ official test split, and prints one line to paste into recipes/README.md:
     python benchmarks/quality_classify.py chunking_conll2000 --output /tmp/runs/chunk
     python benchmarks/quality_classify.py chunking_conll2000 --report /tmp/runs/chunk
     python benchmarks/quality_classify.py chunking_conll2000 --report /tmp/runs/chunk --epoch 9
+    python benchmarks/quality_classify.py one_to_one_pos_lexicon --baseline
+
+`--epoch` scores one epoch's checkpoint on the validation split, to choose
+an epoch by; the test split is scored only for the run's kept model.
+`--baseline` scores the most-frequent-tag table of a word -> tag recipe.
 
 Anchors (random-init embeddings, no pretrained vectors):
     SST-2 sentence accuracy: Kim (2014) CNN-rand 82.7%.
@@ -44,10 +49,10 @@ def read_history(run_dir):
 
 
 def score_checkpoint(run_dir, epoch):
-    """Test scores of the weights an epoch's checkpoint holds.
+    """Validation scores of the weights an epoch's checkpoint holds.
 
-    The valid split is scored too and printed beside the accuracy history.csv
-    recorded for that epoch, which shows the right weights were restored.
+    The accuracy is printed beside the one history.csv recorded for that
+    epoch, which shows the right weights were restored.
     """
     import tensorflow as tf
 
@@ -64,7 +69,46 @@ def score_checkpoint(run_dir, epoch):
     recorded = [r for r in read_history(run_dir) if int(r["epoch"]) == epoch][0]["val_accuracy"]
     check = valid.get("token_accuracy", valid.get("accuracy"))
     print(f"epoch {epoch}: valid accuracy {check:.4f} (history.csv: {float(recorded):.4f})")
-    return builder.evaluate(model, vocabs, data["test"])
+    return valid
+
+
+def most_frequent_tag(recipe):
+    """Test accuracy of tagging each word with its most frequent training tag.
+
+    Two tables: over the recipe's source vocabulary (every other word, read as
+    <unk> by the model, gets the tag most frequent among those words in
+    training), and over every training word (an unseen word gets the tag
+    most frequent among the words seen once). Token by token, out of context.
+    """
+    import collections
+
+    from kerasrnn import builders
+    from kerasrnn.data.loading import load_splits
+
+    data = load_splits(recipe, echo=lambda _: None)
+    vocab = builders.get(recipe).fit_vocabs(data["train"], echo=lambda _: None)["source"]
+    known = set(vocab.tokens[vocab.specials :])
+    tags = collections.defaultdict(collections.Counter)
+    for ex in data["train"]:
+        tags[ex.source][ex.target] += 1
+    best = {word: counts.most_common(1)[0][0] for word, counts in tags.items()}
+
+    def fallback(words):
+        pooled = collections.Counter()
+        for word in words:
+            pooled.update(tags[word])
+        return pooled.most_common(1)[0][0]
+
+    tables = {
+        "recipe's vocabulary": ({w: best[w] for w in known if w in best},
+                       fallback(w for w in tags if w not in known)),
+        "training words": (best, fallback(w for w, c in tags.items() if sum(c.values()) == 1)),
+    }
+    test = data["test"]
+    for name, (table, other) in tables.items():
+        right = sum(table.get(ex.source, other) == ex.target for ex in test)
+        print(f"most frequent tag over the {name} ({len(table):,} words, others {other}): "
+              f"test accuracy {right / len(test):.2%} of {len(test):,} tokens")
 
 
 def main():
@@ -73,8 +117,9 @@ def main():
     parser.add_argument("--output", help="run folder (default: a fresh one under /tmp)")
     parser.add_argument("--report", metavar="RUN", help="only report a finished run folder")
     parser.add_argument(
-        "--epoch", type=int, help="with --report: score the run's checkpoint of this epoch"
+        "--epoch", type=int, help="with --report: score the run's checkpoint of this epoch on validation"
     )
+    parser.add_argument("--baseline", action="store_true", help="score the most-frequent-tag table and stop")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     os.environ.setdefault("KERASRNN_DATA_MIRROR", str(ROOT.parent / "shared" / "data"))
@@ -82,12 +127,13 @@ def main():
     from kerasrnn import config, training
 
     path = ROOT / "recipes" / f"{args.recipe}.yaml"
+    if args.baseline:
+        most_frequent_tag(config.load_recipe(str(path), args.overrides))
+        return 0
     if args.report and args.epoch:
-        result = {"test": score_checkpoint(args.report, args.epoch), "epochs": args.epoch}
-        elapsed = sum(
-            float(row["seconds"]) for row in read_history(args.report) if int(row["epoch"]) <= args.epoch
-        )
-    elif args.report:
+        print(json.dumps(score_checkpoint(args.report, args.epoch), indent=2))
+        return 0
+    if args.report:
         with open(os.path.join(args.report, "metrics.json")) as f:
             result = json.load(f)
         elapsed = result.get("train_seconds")

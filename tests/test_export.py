@@ -25,8 +25,8 @@ from kerasrnn.export.tflite import interpreter, representative
 from kerasrnn.runs import Run
 from tiny import INPUTS, RECIPES_BY_TYPE, TINY, tiny_recipe
 
-# Types whose encoder reads a sequence through a plain LSTM: the fused op must appear.
-FUSED = {"seq2seq", "language_model", "many_to_one", "many_to_many"}
+# Types whose encoder reads a sequence through a plain LSTM: a WHILE loop must appear.
+LOOPED = {"seq2seq", "language_model", "many_to_one", "many_to_many"}
 EXPORT_ARGS = {
     "seq2seq": ["--quantize", "dynamic"],
     "language_model": ["--quantize", "dynamic"],
@@ -83,8 +83,8 @@ def test_every_type_exports_both_formats(exports, kind):
 
 
 def test_float_tflite_stores_the_weights_once(exports):
-    # encode's fused LSTM ops and step's per-step cells read the same weight
-    # slices; the flatbuffer holds them once (plus a little structure).
+    # encode's loops and step's single steps read the same whole kernels; the
+    # flatbuffer holds them once (plus a little structure).
     run, folder, _ = exports("seq2seq")
     parameters = json.loads((run / "metrics.json").read_text())["parameters"]
     size = os.path.getsize(folder / "model.tflite")
@@ -120,8 +120,9 @@ def test_tflite_op_audit(exports, kind):
     for name in [n for n in os.listdir(folder) if n.endswith(".tflite")]:
         ops = export.op_list(folder / name)
         assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"], (name, ops)
-        assert "WHILE" not in ops, (name, ops)
-        assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in ops) == (kind in FUSED), (name, ops)
+        # The whole-kernel loop, not TFLite's fused LSTM op (see lstm_rewrite).
+        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops, (name, ops)
+        assert ("WHILE" in ops) == (kind in LOOPED), (name, ops)
 
 
 @pytest.mark.parametrize("kind", matrix("seq2seq"))
@@ -220,7 +221,8 @@ def test_a_layer_without_builtin_ops_is_named():
         export.convert_tflite(builder, (model,), 1)
 
 
-def test_lstm_lowering_matches_keras_both_directions():
+@pytest.mark.parametrize("fused", [False, True])
+def test_lstm_lowering_matches_keras_both_directions(fused):
     for go_backwards in (False, True):
         inputs = keras.Input((None, 3), batch_size=1)
         layer_out = lstm_rewrite.LSTM(
@@ -228,9 +230,32 @@ def test_lstm_lowering_matches_keras_both_directions():
         model = keras.Model(inputs, layer_out)
         x = np.random.RandomState(0).randn(1, 7, 3).astype("float32")
         expected = [np.asarray(t) for t in model(x)]
-        got = lstm_rewrite.lite_call(model, tf.constant(x))
+        got = lstm_rewrite.lite_call(model, tf.constant(x), fused_lstm=fused)
         for a, b in zip(expected, got):
             np.testing.assert_allclose(a, b.numpy(), atol=1e-5)
+
+
+def test_an_unread_sequence_is_not_gathered_and_a_read_one_is():
+    inputs = keras.Input((None, 3), batch_size=1)
+    sequence, h, c = lstm_rewrite.LSTM(4, return_sequences=True, return_state=True)(inputs)
+    x = tf.constant(np.random.RandomState(1).randn(1, 6, 3).astype("float32"))
+    states_only = lstm_rewrite.lite_call(keras.Model(inputs, [h, c]), x)
+    both = lstm_rewrite.lite_call(keras.Model(inputs, [sequence, h, c]), x)
+    for a, b in zip(states_only, both[1:]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    assert both[0].shape == (1, 6, 4)
+    np.testing.assert_allclose(both[0][:, -1].numpy(), both[1].numpy(), atol=1e-6)
+
+
+def test_int8_of_a_recurrent_loop_is_refused_by_name(tmp_path):
+    recipe = tiny_recipe("many_to_one", tmp_path)
+    recipe["model"]["cell"] = "gru"
+    training.fit(recipe, str(tmp_path / "run"), echo=lambda _: None)
+    result = CliRunner().invoke(cli, ["export", str(tmp_path / "run"), "--format", "tflite", "--quantize", "int8",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "layer 'recurrent_0'" in result.output and "--quantize dynamic" in result.output
+    assert not (tmp_path / "out").exists()  # refused before anything is written
 
 
 def test_a_mixed_precision_run_exports_float32_signatures(tmp_path):

@@ -15,11 +15,9 @@ INPUTS = {
     "one_to_one": ["dog", "sees", "unheard"],
     "many_to_many": ["the big Dog sees IBM .", "a cat !"],
 }
-# Dynamic-range quantization leaves tensors under 1,024 values in float, and
-# the LSTM weights travel as per-gate slices (units x units, and inputs x
-# units): at 40 units, over inputs of 32, they are large enough to be
-# quantized. With one slice too small the fused op stays float, and the
-# other ops' int8 copies make the file larger than the float one.
+# Dynamic-range quantization leaves tensors under 1,024 values in float: at
+# 40 units, over inputs of 32, the LSTM kernels are large enough to be
+# quantized, and the quantized file is smaller than the float one.
 QUANTIZED_UNITS = 40
 QUANTIZED_INPUTS = 32
 

@@ -106,6 +106,13 @@ DATA = {
         "valid; nanoGPT's split of a stream).",
         choices=("key", "position"),
     ),
+    "split_seed": Field(
+        (int,),
+        None,
+        "Seed of the hash that carves the held-out shares; default: "
+        "training.seed. Set it to train several models (training.seed "
+        "varied) on the same split, as an ensemble's members are.",
+    ),
     "swap_sides": Field(
         (bool,),
         False,

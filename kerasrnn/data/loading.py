@@ -62,7 +62,7 @@ def load_splits(recipe, echo=print):
     if from_catalog:
         fetched = catalog.fetch(data["dataset"])
         read.update({split: load(split, fetched[split]) for split in from_catalog})
-    seed = recipe["training"]["seed"]
+    seed = recipe["training"]["seed"] if data["split_seed"] is None else data["split_seed"]
     if missing:
         shares = (data["valid_split"], data["test_split"])
         if streaming:

@@ -37,7 +37,7 @@ from kerasrnn.export.parity import parity
 from kerasrnn.export.runner import EXPORT_JSON, VERSION, Exported, KerasBackend, Runner, is_export
 from kerasrnn.export.savedmodel import save_savedmodel
 from kerasrnn.export.signatures import state_names
-from kerasrnn.export.tflite import convert_tflite, interpreter, op_list, representative
+from kerasrnn.export.tflite import check_int8, convert_tflite, interpreter, op_list, representative
 from kerasrnn.fileio import write_json
 
 __all__ = ["EXPORT_JSON", "ExportError", "Exported", "FORMATS", "QUANTIZE", "convert_tflite",
@@ -125,8 +125,10 @@ def export(run, formats=("savedmodel",), quantize="none", out=None, batch_size=N
     builder, vocabs = run.builder, run.vocabs
     batch = batch_size or recipe["export"]["batch_size"]
     folder = os.path.join(out or os.path.join(run.dir, "export"), recipe["name"])
-    os.makedirs(folder, exist_ok=True)
     models = builder.export_models(run.model, vocabs)
+    if quantize == "int8" and "tflite" in formats:
+        check_int8(builder, models, batch)  # before anything is written
+    os.makedirs(folder, exist_ok=True)
     meta = _meta(builder, vocabs, models, run.model, batch)
     reference = Runner(builder, vocabs, KerasBackend(builder, models), meta, meta["state_names"])
     for side, vocab in vocabs.items():

@@ -3,20 +3,30 @@
 `lite_call(model, inputs)` runs a functional Keras model with every
 recurrent layer replaced by one of three forms:
 
-- a plain LSTM (or one direction of a bidirectional one) becomes a call of
-  a `tf.function` shaped like the Keras 2 `standard_lstm`, which the TFLite
-  converter fuses into one `UNIDIRECTIONAL_SEQUENCE_LSTM` op;
+- a plain LSTM (or one direction of a bidirectional one) over a sequence
+  projects every step's input through the whole input kernel at once (one
+  `FULLY_CONNECTED` over the sequence), then runs a `WHILE` loop whose body
+  is one recurrent product, the four gates split from it and the state
+  update;
 - a layer over a single time step (a decoder's `step`) runs its cell once
-  (a plain LSTM gate by gate, reading the same weight slices as the fused
-  op, so a model with both signatures stores its weights once);
+  (a plain LSTM with the same whole kernels as the loop, so a model with
+  `encode` and `step` signatures stores its weights once);
 - any other layer runs its cell in a `tf.while_loop` with no tensor lists,
   which converts to the builtin `WHILE` op.
 
-The fused op returns the output sequence only, so when a caller needs the
-final cell state it is recomputed from that sequence without a loop:
-with the gates `i, f, g` of every step known from the outputs,
-`c_T = prod(f) c_0 + sum_t prod(f_s, s > t) i_t g_t`, the products taken as
-exponentials of reversed cumulative sums of `log f`.
+A loop gathers its outputs at every step only when the model reads the
+layer's sequence; a layer whose sequence goes unused (an `encode` that
+returns the final states) carries its last output alone.
+
+TFLite's fused `UNIDIRECTIONAL_SEQUENCE_LSTM` op serves int8 exports only
+(`fused_lstm=True`), whose calibration cannot run a `WHILE` loop: it
+multiplies gate by gate at every step, and at batch 1 on x86 it ran a
+100-token sequence at 0.36x the speed of the converter's own WHILE loop,
+where the loop above runs ahead of it (`benchmarks/export_speed.py`). It
+returns the output sequence only, so the final cell state is recomputed from
+that sequence without a loop: with the gates `i, f, g` of every step known
+from the outputs, `c_T = prod(f) c_0 + sum_t prod(f_s, s > t) i_t g_t`, the
+products taken as exponentials of reversed cumulative sums of `log f`.
 
 Masks are ignored: these graphs are traced for unpadded sequences (one
 sequence per row, a fixed batch of one by default).
@@ -31,7 +41,7 @@ from kerasrnn.layers.lstm import LSTM
 
 
 def is_plain_lstm(layer):
-    """Whether the converter can fuse `layer` into the builtin LSTM op."""
+    """Whether `layer` is an LSTM the whole-kernel loop computes exactly."""
     if isinstance(layer, LSTM):
         return not layer._fused_obstacles() and layer.cell.use_bias
     if isinstance(layer, keras.layers.LSTM):
@@ -43,6 +53,26 @@ def is_plain_lstm(layer):
             and not layer.unroll
         )
     return False
+
+
+def _lstm_update(z, c):
+    """New `(h, c)` from the gates' pre-activations `z` (i, f, g, o) and the cell state."""
+    i, f, g, o = tf.split(z, 4, axis=-1)
+    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+    return tf.sigmoid(o) * tf.tanh(c), c
+
+
+def _weights(layer):
+    cell = layer.cell
+    return [tf.cast(w.value, tf.float32) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+
+
+def _zero_states(layer, x):
+    batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+    return [
+        tf.zeros([batch, size], tf.float32)
+        for size in tf.nest.flatten(layer.cell.state_size)
+    ]
 
 
 def _fused_lstm_function(batch, features, units, go_backwards):
@@ -84,8 +114,7 @@ def _gates(x, h, kernel, recurrent_kernel, bias, which):
     """Pre-activations of the gates `which` (0 i, 1 f, 2 c, 3 o) at every step.
 
     Gate by gate, with each gate's own slice of the weights: the slices are
-    the constants the fused op holds, so the flatbuffer keeps one copy of
-    the weights rather than the fused op's and a whole-kernel one.
+    the constants the fused op holds, so they are stored once.
     """
     units = recurrent_kernel.shape[0]
     parts = []
@@ -109,21 +138,8 @@ def _final_cell_state(x, sequence, h0, c0, kernel, recurrent_kernel, bias):
     return c + tf.exp(tf.reduce_sum(log_f, axis=1)) * c0
 
 
-def _weights(layer):
-    cell = layer.cell
-    return [tf.cast(w.value, tf.float32) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
-
-
-def _zero_states(layer, x):
-    batch = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-    return [
-        tf.zeros([batch, size], tf.float32)
-        for size in tf.nest.flatten(layer.cell.state_size)
-    ]
-
-
 def _fused_lstm(layer, x, states):
-    """(sequence in processing order, [h, c]) through the fused op."""
+    """(sequence in processing order, [h, c]) through the fused op (int8 exports)."""
     kernel, recurrent_kernel, bias = _weights(layer)
     function = _fused_lstm_function(x.shape[0], x.shape[-1], layer.cell.units, layer.go_backwards)
     h0, c0 = states
@@ -135,32 +151,26 @@ def _fused_lstm(layer, x, states):
 
 def _cell_once(layer, x, states):
     if is_plain_lstm(layer):
-        # The weights as the fused op slices them, shared with `encode`.
-        h0, c0 = states
-        i, f, g, o = _gates(x, h0[:, None], *_weights(layer), (0, 1, 2, 3))
-        c = tf.sigmoid(f) * c0[:, None] + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        return h, [h[:, 0], c[:, 0]]
+        kernel, recurrent_kernel, bias = _weights(layer)
+        h, c = _lstm_update(tf.matmul(x[:, 0], kernel) + tf.matmul(states[0], recurrent_kernel) + bias, states[1])
+        return h[:, None], [h, c]
     out, new_states = layer.cell(x[:, 0], states, training=False)
     return out[:, None], tf.nest.flatten(new_states)
 
 
-def _cell_loop(layer, x, states):
-    """The cell over every step in a `WHILE` loop carrying only plain tensors.
+def _loop(x, states, step, units, keep):
+    """`step(t, states) -> (output, states)` over every step of `x` in a `WHILE` loop.
 
-    The outputs are gathered only for a layer that returns its sequence;
-    otherwise the loop carries the last one alone.
+    With `keep` the loop gathers every output (in processing order);
+    otherwise it carries the last one alone.
     """
     steps = tf.shape(x)[1]
-    units = layer.cell.output_size
-    keep = layer.return_sequences
     outputs = tf.zeros([x.shape[0], 0 if keep else 1, units], tf.float32)
 
     def body(t, outputs, *states):
-        index = steps - 1 - t if layer.go_backwards else t
-        out, new_states = layer.cell(tf.gather(x, index, axis=1), list(states), training=False)
+        out, new_states = step(t, list(states))
         outputs = tf.concat([outputs, out[:, None]], 1) if keep else out[:, None]
-        return (t + 1, outputs, *tf.nest.flatten(new_states))
+        return (t + 1, outputs, *new_states)
 
     _, outputs, *states = tf.while_loop(
         lambda t, *_: t < steps,
@@ -175,15 +185,42 @@ def _cell_loop(layer, x, states):
     return outputs, states
 
 
-def _run_direction(layer, x, states):
+def _lstm_loop(layer, x, states, keep):
+    """A plain LSTM: the input projection of every step at once, then the recurrence."""
+    kernel, recurrent_kernel, bias = _weights(layer)
+    projected = tf.einsum("btf,fg->btg", x, kernel) + bias
+    if layer.go_backwards:
+        projected = tf.reverse(projected, [1])
+
+    def step(t, states):
+        h, c = _lstm_update(tf.gather(projected, t, axis=1) + tf.matmul(states[0], recurrent_kernel), states[1])
+        return h, [h, c]
+
+    return _loop(x, states, step, layer.cell.units, keep)
+
+
+def _cell_loop(layer, x, states, keep):
+    """Any cell, called once per step."""
+    steps = tf.shape(x)[1]
+
+    def step(t, states):
+        index = steps - 1 - t if layer.go_backwards else t
+        out, new_states = layer.cell(tf.gather(x, index, axis=1), states, training=False)
+        return out, tf.nest.flatten(new_states)
+
+    return _loop(x, states, step, layer.cell.output_size, keep)
+
+
+def _run_direction(layer, x, states, keep, fused=False):
     """One recurrent layer: (outputs in processing order, final states)."""
     x = tf.cast(x, tf.float32)
     states = [tf.cast(s, tf.float32) for s in states] if states else _zero_states(layer, x)
     if x.shape[1] == 1:
         return _cell_once(layer, x, states)
+    keep = keep and layer.return_sequences
     if is_plain_lstm(layer):
-        return _fused_lstm(layer, x, states)
-    return _cell_loop(layer, x, states)
+        return _fused_lstm(layer, x, states) if fused else _lstm_loop(layer, x, states, keep)
+    return _cell_loop(layer, x, states, keep)
 
 
 def _layer_result(layer, sequence, states, reverse_back):
@@ -194,17 +231,17 @@ def _layer_result(layer, sequence, states, reverse_back):
     return output, states
 
 
-def _recurrent(layer, x, initial_state=None):
-    sequence, states = _run_direction(layer, x, initial_state)
+def _recurrent(layer, x, initial_state=None, keep=True, fused=False):
+    sequence, states = _run_direction(layer, x, initial_state, keep, fused)
     output, states = _layer_result(layer, sequence, states, reverse_back=False)
     return [output, *states] if layer.return_state else output
 
 
-def _bidirectional(layer, x, initial_state=None):
+def _bidirectional(layer, x, initial_state=None, keep=True, fused=False):
     forward, backward = layer.forward_layer, layer.backward_layer
     half = len(initial_state) // 2 if initial_state else 0
-    fw_seq, fw_states = _run_direction(forward, x, initial_state[:half] if half else None)
-    bw_seq, bw_states = _run_direction(backward, x, initial_state[half:] if half else None)
+    fw_seq, fw_states = _run_direction(forward, x, initial_state[:half] if half else None, keep, fused)
+    bw_seq, bw_states = _run_direction(backward, x, initial_state[half:] if half else None, keep, fused)
     fw_out, _ = _layer_result(forward, fw_seq, fw_states, False)
     # The backward layer's sequence runs in reverse time; put it back in order.
     bw_out, _ = _layer_result(backward, bw_seq, bw_states, True)
@@ -225,21 +262,41 @@ def _bidirectional(layer, x, initial_state=None):
     return output if len(output) > 1 else output[0]
 
 
-def _operation(op):
+def _sequences_read(model):
+    """The layers of `model` whose first output (the sequence) something reads."""
+    read = {id(t) for t in model.outputs}
+    for nodes in model._nodes_by_depth.values():
+        read.update(id(t) for node in nodes for t in node.input_tensors)
+    return {
+        id(node.operation)
+        for nodes in model._nodes_by_depth.values()
+        for node in nodes
+        if node.operation is not None and node.output_tensors and id(node.output_tensors[0]) in read
+    }
+
+
+def _operation(op, read, fused):
+    keep = id(op) in read
     if isinstance(op, keras.layers.Bidirectional):
-        return lambda x, initial_state=None, **_: _bidirectional(op, x, initial_state)
+        return lambda x, initial_state=None, **_: _bidirectional(op, x, initial_state, keep, fused)
     if isinstance(op, keras.layers.RNN):
-        return lambda x, initial_state=None, **_: _recurrent(op, x, initial_state)
+        return lambda x, initial_state=None, **_: _recurrent(op, x, initial_state, keep, fused)
     if isinstance(op, keras.Model):
-        return lambda *args, **kwargs: lite_call(op, *args)
+        return lambda *args, **kwargs: lite_call(op, *args, fused_lstm=fused)
     if isinstance(op, keras.layers.Layer):
         return lambda *args, **kwargs: op(*args, **{**kwargs, "training": False})
     return op
 
 
-def lite_call(model, inputs):
-    """Runs a functional `model` on `inputs` with TFLite-friendly recurrent layers."""
-    outputs = model._run_through_graph(inputs, operation_fn=_operation)
+def lite_call(model, inputs, fused_lstm=False):
+    """Runs a functional `model` on `inputs` with TFLite-friendly recurrent layers.
+
+    With `fused_lstm` a plain LSTM over a sequence becomes TFLite's fused LSTM
+    op, the one form whose weights and activations int8 quantization can
+    calibrate (TensorFlow's calibrator crashes on a `WHILE` loop).
+    """
+    read = _sequences_read(model)
+    outputs = model._run_through_graph(inputs, operation_fn=lambda op: _operation(op, read, fused_lstm))
     if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
         return outputs[0]
     return outputs

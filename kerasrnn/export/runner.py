@@ -83,7 +83,8 @@ class LiteBackend:
             short = self.batch - len(next(iter(chunk.values())))
             if short:
                 chunk = {k: np.concatenate([v, np.zeros((short,) + v.shape[1:], v.dtype)]) for k, v in chunk.items()}
-            # The fused LSTM op keeps its state in variable tensors between calls.
+            # Exports made by kerasrnn 0.1 hold fused LSTM ops, which keep
+            # their state in variable tensors between calls.
             self.interpreter.reset_all_variables()
             # A model with one signature gets TFLite's default key for it.
             runner = self.runners.get(name) or self.runners[LITE_DEFAULT]

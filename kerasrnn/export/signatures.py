@@ -22,14 +22,15 @@ def input_names(model):
     return [t.name.split(":")[0] for t in model.inputs]
 
 
-def functions(builder, models, batch, lite):
+def functions(builder, models, batch, lite, fused_lstm=False):
     """The signature functions `{name: (python function, input specs)}`.
 
     Args:
         batch: the fixed batch of a TFLite model, or None for any.
         lite: trace the recurrent layers in their TFLite form (`lite_call`).
+        fused_lstm: with `lite`, plain LSTMs as TFLite's fused op (int8).
     """
-    call = lite_call if lite else keras_call
+    call = (lambda m, x: lite_call(m, x, fused_lstm)) if lite else keras_call
     if builder.EXPORT == "generate":
         _, step = models
         names, sizes = state_names(models), state_sizes(step)

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn.export.errors import ExportError
+from kerasrnn.export.lstm_rewrite import is_plain_lstm
 from kerasrnn.export.signatures import functions
 
 # The name TFLite gives the signature of a model converted from one function.
@@ -22,8 +23,8 @@ LITE_DEFAULT = "serving_default"
 def _named(name, function, specs, models):
     """`function` as a concrete function named `name`, with constant weights.
 
-    Weights are read as constants through a `keras.StatelessScope`, since
-    freezing variables afterwards would undo the fused LSTM ops.
+    Weights are read as constants through a `keras.StatelessScope`, so the
+    graph holds no variables for the converter to freeze.
     """
     variables = list({id(v): v for model in models for v in model.weights}.values())
     with tf.init_scope():
@@ -71,8 +72,11 @@ def convert_tflite(builder, models, batch, quantize="none", representative=None)
             (weights and activations, calibrated on `representative`).
         representative: a generator function of `(signature, inputs)` pairs.
     """
+    int8 = quantize == "int8"
     concretes = [_named(name, fn, specs, models)
-                 for name, (fn, specs) in functions(builder, models, batch, lite=True).items()]
+                 for name, (fn, specs) in functions(builder, models, batch, lite=True, fused_lstm=int8).items()]
+    if int8:
+        _check_calibratable(concretes, models)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(concretes, tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize != "none":
@@ -91,6 +95,27 @@ def convert_tflite(builder, models, batch, quantize="none", representative=None)
     if bad:
         raise ExportError(f"the TFLite model needs ops outside the builtins: {', '.join(bad)}")
     return blob
+
+
+def check_int8(builder, models, batch):
+    """Raises `ExportError` where int8 quantization cannot calibrate the model."""
+    _check_calibratable([_named(name, fn, specs, models) for name, (fn, specs)
+                         in functions(builder, models, batch, lite=True, fused_lstm=True).items()], models)
+
+
+def _check_calibratable(concretes, models):
+    """int8 needs every sequence loop fused: TensorFlow's calibrator crashes on a WHILE loop."""
+    if not any(op.type in ("While", "StatelessWhile") for c in concretes for op in c.graph.get_operations()):
+        return
+    looped = [layer.name for model in models for layer in model._flatten_layers(include_self=False)
+              if not is_plain_lstm(getattr(layer, "forward_layer", layer))
+              and isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+    raise ExportError(
+        "int8 quantization calibrates plain LSTMs only, and "
+        + (f"layer {looped[0]!r}" if looped else "this model")
+        + " runs a recurrent loop (TensorFlow's calibrator crashes on it); "
+        "use --quantize dynamic (int8 weights) or float16"
+    )
 
 
 def interpreter(blob_or_path):

@@ -56,3 +56,14 @@ def test_inspect_splits_reports_each_split_with_examples(reviews):
     assert list(report) == ["train", "test"]
     assert report["train"]["examples"] == len(splits["train"])
     assert report["train"]["source"]["truncated"] == len(splits["train"])  # 4 words each
+
+
+def test_split_seed_fixes_the_held_out_examples_whatever_the_training_seed(reviews):
+    def held_out(seed, **data):
+        r = recipe(reviews, valid_split=0.2, test_split=0.2, **data)
+        r["training"]["seed"] = seed
+        splits = load_splits(r, echo=lambda _: None)
+        return {s: sorted(ex.source for ex in splits[s]) for s in ("valid", "test")}
+
+    assert held_out(3) != held_out(4)  # the training seed carves the split by default
+    assert held_out(4, split_seed=3) == held_out(3) == held_out(9, split_seed=3)
