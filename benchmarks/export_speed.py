@@ -36,9 +36,11 @@ them alike; each figure is the median round. Read the ratios.
 """
 
 import argparse
+import functools
 import os
 import tempfile
 import time
+from unittest import mock
 
 import keras
 import numpy as np
@@ -160,21 +162,14 @@ def cases():
     out[PLAIN] = lite_case(float_blob)
     out[REUSED] = lite_case(float_blob, reuse=True)
     out["TFLite dynamic int8"] = lite_case(export.convert_tflite(builder, models, 1, "dynamic"))
-    lite_call = signatures.lite_call
-    signatures.lite_call = lambda model, inputs, fused_lstm=False: lite_call(model, inputs, True)
-    try:
+    fused = functools.partial(signatures.lite_call, fused_lstm=True)
+    with mock.patch.object(signatures, "lite_call", lambda model, inputs, fused_lstm=False: fused(model, inputs)):
         blob = export.convert_tflite(builder, models, 1)
-    finally:
-        signatures.lite_call = lite_call
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in export.op_list(blob)
     size_fused, sequence_fused, _ = lite_case(blob, reuse=True)
     out["TFLite float (fused LSTM op)"] = (size_fused, sequence_fused, None)
-    plain = lstm_rewrite.is_plain_lstm
-    lstm_rewrite.is_plain_lstm = lambda layer: False
-    try:
+    with mock.patch.object(lstm_rewrite, "is_plain_lstm", lambda layer: False):
         blob = export.convert_tflite(builder, models, 1)
-    finally:
-        lstm_rewrite.is_plain_lstm = plain
     assert "WHILE" in export.op_list(blob)
     size_while, sequence_while, _ = lite_case(blob, reuse=True)
     out["TFLite float (cell-by-cell WHILE)"] = (size_while, sequence_while, None)
