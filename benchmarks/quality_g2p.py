@@ -6,13 +6,6 @@ word counts as right if it matches any of its pronunciations.
 
     python benchmarks/quality_g2p.py --set training.epochs=20 --output /tmp/g2p_bench
 
-With `--seeds`, one run per seed (the held-out words fixed by the first
-seed) is trained into OUTPUT/seed_<n>, the runs are joined as
-`kerasrnn ensemble` joins them, and the validation words score
-every member and the ensemble before the test words score the ensemble:
-
-    python benchmarks/quality_g2p.py --recipe recipes/g2p_cmudict_long.yaml --seeds 1337 2
-
 The standard split is read through the dataset catalog; point its offline
 mirror at the benchmark data with KERASRNN_DATA_MIRROR (default ../shared/data).
 """
@@ -38,60 +31,29 @@ def main():
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--output", default="/tmp/kerasrnn_bench/g2p")
     parser.add_argument("--beam", type=int, default=4, help="Beam width for the second pass.")
-    parser.add_argument("--reuse", action="store_true",
-                        help="Score the runs already in --output (train only the missing members).")
-    parser.add_argument("--seeds", type=int, nargs="+",
-                        help="Train one run per seed and score their ensemble.")
+    parser.add_argument("--reuse", action="store_true", help="Score an existing run in --output.")
     args = parser.parse_args()
     os.environ.setdefault("KERASRNN_DATA_MIRROR", os.path.join(ROOT, "..", "shared", "data"))
 
-    from kerasrnn import config, ensembles, training
+    from kerasrnn import config, training
     from kerasrnn.data.loading import load_split
-    from kerasrnn.runs import METRICS, Run
+    from kerasrnn.runs import Run
 
     overrides = ["data.dataset=cmudict_g2p"] + args.overrides
-    train_seconds = 0.0
-    if args.seeds:
-        members = []
-        for seed in args.seeds:
-            folder = os.path.join(args.output, f"seed_{seed}")
-            recipe = config.load_recipe(
-                args.recipe, overrides + [f"training.seed={seed}", f"data.split_seed={args.seeds[0]}"])
-            if not (args.reuse and os.path.isfile(os.path.join(folder, METRICS))):
-                training.fit(recipe, folder, force=True)
-            with open(os.path.join(folder, METRICS)) as f:
-                train_seconds += json.load(f).get("train_seconds", 0.0)
-            members.append(folder)
-        ensembles.check_members([Run(m) for m in members])
-        valid = load_split(Run(members[0]).recipe, "valid")
-        print(f"\nValidation words ({len(valid):,}), greedy decoding:")
-        for folder in members:
-            run = Run(folder)
-            result = run.builder.evaluate(run.model, run.vocabs, valid)
-            print(f"  {folder}: WER {100 * result['sequence_error_rate']:.2f}%, "
-                  f"PER {100 * result['token_error_rate']:.2f}%")
-        run = Run(members[0])
-        joined = ensembles.join([Run(m).model for m in members])
-        result = run.builder.evaluate(joined, run.vocabs, valid)
-        print(f"  ensemble of {len(members)}: WER {100 * result['sequence_error_rate']:.2f}%, "
-              f"PER {100 * result['token_error_rate']:.2f}%")
-        model = joined
-    else:
-        started = time.time()
-        if not args.reuse:
-            training.fit(config.load_recipe(args.recipe, overrides), args.output)
-        train_seconds = time.time() - started
-        run = Run(args.output)
-        model = run.model
+    recipe = config.load_recipe(args.recipe, overrides)
+    started = time.time()
+    if not args.reuse:
+        training.fit(recipe, args.output)
+    train_seconds = time.time() - started
+    run = Run(args.output)
     test = load_split(run.recipe, "test")
     rows = []
     for strategy in ("greedy", "beam"):
         run.recipe["decoding"].update(strategy=strategy, beam_width=args.beam)
         builder = run.builder
         started = time.time()
-        result = builder.evaluate(model, run.vocabs, test)
-        name = "kerasrnn" + (f" ensemble of {len(args.seeds)}" if args.seeds else "")
-        rows.append((f"{name} ({strategy}{'' if strategy == 'greedy' else f', width {args.beam}'})",
+        result = builder.evaluate(run.model, run.vocabs, test)
+        rows.append((f"kerasrnn ({strategy}{'' if strategy == 'greedy' else f', width {args.beam}'})",
                      100 * result["sequence_error_rate"], 100 * result["token_error_rate"],
                      time.time() - started))
     print(f"\nCMUdict g014b2b test: {rows and len(test):,} entries; machine: {platform.machine()}, "
@@ -101,8 +63,7 @@ def main():
         print(f"{name:58s} {wer:7.2f} " + (f"{per:7.2f}" if per is not None else f"{'-':>7s}"))
     for name, wer, per, seconds in rows:
         print(f"{name:58s} {wer:7.2f} {per:7.2f}   (decoding {seconds:.0f} s)")
-    print(json.dumps({"recipe": args.recipe, "overrides": overrides, "seeds": args.seeds,
-                      "train_seconds": round(train_seconds, 1), "results": rows}))
+    print(json.dumps({"recipe": args.recipe, "overrides": overrides, "results": rows}))
 
 
 if __name__ == "__main__":

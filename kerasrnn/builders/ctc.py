@@ -211,8 +211,6 @@ class CTC(Builder):
 
     EXPORT = "logits"
     METRIC = "token_error_rate"
-    # One distribution per output step: runs can be averaged (`kerasrnn.ensemble`).
-    ENSEMBLE = True
 
     def export_meta(self, model):
         return {"ctc": {"blank": BLANK_ID, "upsample": self.recipe["model"]["upsample"]}}

@@ -7,6 +7,7 @@ last token from zero states (an empty prompt starts from zero states), and
 model's `encode` reads the condition's id instead.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -49,7 +50,9 @@ class LanguageModelServing:
         reader, step = models
         rows = tokens.shape[0] if tokens.shape[0] is not None else tf.shape(tokens)[0]
         zeros = [tf.zeros([rows, n]) for n in state_sizes(step)]
-        return flat(call(reader, [tokens, *zeros]))[1:]
+        # The reader without its logits: a loop then carries no output sequence.
+        states_only = keras.Model(reader.inputs, reader.outputs[1:], name=f"{reader.name}_states")
+        return flat(call(states_only, [tokens, *zeros]))
 
     def prompts(self, vocabs, texts):
         """(rows to encode, None for zero states; first tokens; ids shown before the output; stop token)."""

@@ -111,7 +111,7 @@ DATA = {
         None,
         "Seed of the hash that carves the held-out shares; default: "
         "training.seed. Set it to train several models (training.seed "
-        "varied) on the same split, as an ensemble's members are.",
+        "varied) that hold out the same examples, to compare them.",
     ),
     "swap_sides": Field(
         (bool,),

@@ -12,7 +12,6 @@ from kerasrnn.layers.layer_norm_lstm import LayerNormLSTM
 from kerasrnn.layers.layer_norm_lstm_cell import LayerNormLSTMCell
 from kerasrnn.layers.lstm import LSTM
 from kerasrnn.layers.lstm_cell import LSTMCell
-from kerasrnn.layers.mean_probabilities import MeanProbabilities
 from kerasrnn.layers.min_gru import MinGRU, MinGRUCell
 from kerasrnn.layers.min_lstm import MinLSTM, MinLSTMCell
 from kerasrnn.layers.minimal_gru import MinimalGRU
