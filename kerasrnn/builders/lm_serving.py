@@ -50,9 +50,15 @@ class LanguageModelServing:
         reader, step = models
         rows = tokens.shape[0] if tokens.shape[0] is not None else tf.shape(tokens)[0]
         zeros = [tf.zeros([rows, n]) for n in state_sizes(step)]
-        # The reader without its logits: a loop then carries no output sequence.
-        states_only = keras.Model(reader.inputs, reader.outputs[1:], name=f"{reader.name}_states")
-        return flat(call(states_only, [tokens, *zeros]))
+        return flat(call(self._states_reader(reader), [tokens, *zeros]))
+
+    def _states_reader(self, reader):
+        """The reader without its logits (a loop then carries no output sequence), made once."""
+        held = self.__dict__.get("_states_view")
+        if not held or held[0] is not reader:
+            held = self._states_view = (reader, keras.Model(reader.inputs, reader.outputs[1:],
+                                                            name=f"{reader.name}_states"))
+        return held[1]
 
     def prompts(self, vocabs, texts):
         """(rows to encode, None for zero states; first tokens; ids shown before the output; stop token)."""
