@@ -8,6 +8,7 @@ state carried window to window, and prints training tokens/s.
     python benchmarks/quality_word_lm.py --output /tmp/ptb
     python benchmarks/quality_word_lm.py --reuse --output /tmp/ptb      # report a run (test scored once)
     python benchmarks/quality_word_lm.py --softmax-cost                 # full vs sampled softmax step time
+    python benchmarks/quality_word_lm.py --set training.sampled_softmax=512 --output /tmp/ptb_sampled
 
 Anchors (test perplexity): Kneser-Ney 5-gram 141.2; LSTM 2x200 114.5, 2x650
 with dropout 82.7 (Zaremba et al. 2014). Point the catalog's offline mirror
@@ -19,71 +20,52 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZAREMBA_SMALL, ZAREMBA_MEDIUM, KN5 = 114.5, 82.7, 141.2
 
 
-def softmax_cost(recipe, steps=10, rounds=3, sampled=(512, 1024)):
-    """Seconds per training step of the recipe's network: full softmax vs tf.nn.sampled_softmax_loss."""
+def softmax_cost(recipe, samples=(512, 1024), steps=20, rounds=5):
+    """Seconds per training step of the recipe's model, full softmax against `training.sampled_softmax`.
+
+    The models are the ones `kerasrnn fit` builds and compiles, fed random
+    windows of the recipe's shape; one `train_on_batch` each in turn
+    (interleaved), the median over rounds of `steps` steps kept.
+    """
     import keras
-    import tensorflow as tf
+    import numpy as np
 
-    m, batch, window = recipe["model"], recipe["training"]["batch_size"], recipe["data"]["window"]
-    vocab = 10_000
-    tokens = tf.random.uniform([batch, window], 0, vocab, tf.int32)
-    labels = tf.random.uniform([batch, window], 0, vocab, tf.int32)
-    embed = keras.layers.Embedding(vocab, m["embedding_dim"])
-    stack = [keras.layers.LSTM(m["units"], return_sequences=True) for _ in range(m["layers"])]
-    out_w = tf.Variable(tf.random.uniform([vocab, m["units"]], -0.1, 0.1))
-    out_b = tf.Variable(tf.zeros([vocab]))
+    from kerasrnn import builders
+    from kerasrnn.data.vocab import Vocabulary
+    from kerasrnn.training import make_loss, make_optimizer
 
-    def hidden():
-        x = embed(tokens)
-        for layer in stack:
-            x = layer(x)
-        return tf.reshape(x, [-1, m["units"]])
-
-    def full():
-        logits = tf.matmul(hidden(), out_w, transpose_b=True) + out_b
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.reshape(labels, [-1]), logits))
-
-    def sampled_loss(n):
-        return lambda: tf.reduce_mean(tf.nn.sampled_softmax_loss(
-            out_w, out_b, tf.reshape(labels, [-1, 1]), hidden(), n, vocab))
-
-    def lstm_only():
-        return tf.reduce_mean(hidden())
-
-    def compiled(loss):
-        @tf.function
-        def step():
-            with tf.GradientTape() as tape:
-                value = loss()
-            variables = [v for v in tape.watched_variables() if v.trainable]
-            grads = tape.gradient(value, variables)
-            for v, g in zip(variables, grads):
-                if isinstance(g, tf.IndexedSlices):
-                    v.scatter_sub(tf.IndexedSlices(g.values * 0.1, g.indices))
-                else:
-                    v.assign_sub(0.1 * g)
-            return value
-
-        step()
-        return step
-
-    steps_of = {"full softmax": compiled(full), "no output layer (LSTM stack only)": compiled(lstm_only)}
-    steps_of.update({f"sampled softmax, {n} samples": compiled(sampled_loss(n)) for n in sampled})
-    # Interleaved rounds, the fastest of each kept: on shared cores one slow spell hits every kind alike.
-    best = {}
+    batch, window, vocab = recipe["training"]["batch_size"], recipe["data"]["window"], 10_002
+    vocabs = {"source": Vocabulary([f"w{i}" for i in range(vocab)])}
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(4, vocab, (batch, window)).astype("int32")
+    labels = rng.integers(4, vocab, (batch, window)).astype("int32")
+    weights = np.ones((batch, window), "float32")
+    models = {}
+    for n in (0, *samples):
+        changed = {**recipe, "training": {**recipe["training"], "sampled_softmax": n}}
+        builder = builders.get(changed)
+        model = builder.build(vocabs)
+        model.compile(optimizer=make_optimizer(changed["training"]), loss=make_loss(builder, changed["training"]))
+        x = {"tokens": tokens, "labels": labels} if n else {"tokens": tokens}
+        model.train_on_batch(x, labels, sample_weight=weights)
+        name = f"sampled softmax, {n} samples" if n else "full softmax"
+        models[name] = (model, x)
+    times = {name: [] for name in models}
     for _ in range(rounds):
-        for name, step in steps_of.items():
+        for name, (model, x) in models.items():
             started = time.perf_counter()
             for _ in range(steps):
-                step()
-            best[name] = min(best.get(name, float("inf")), (time.perf_counter() - started) / steps)
-    return best
+                model.train_on_batch(x, labels, sample_weight=weights)
+            times[name].append((time.perf_counter() - started) / steps)
+    keras.backend.clear_session()
+    return {name: sorted(t) for name, t in times.items()}
 
 
 def main():
@@ -103,8 +85,15 @@ def main():
 
     recipe = config.load_recipe(args.recipe, args.overrides)
     if args.softmax_cost:
-        for name, seconds in softmax_cost(recipe).items():
-            print(f"{name:36s} {seconds * 1000:7.1f} ms/step")
+        times = softmax_cost(recipe)
+        full = statistics.median(times["full softmax"])
+        window = recipe["training"]["batch_size"] * recipe["data"]["window"]
+        print(f"Training step of {args.recipe} (batch x window = {window} tokens), median of 5 "
+              f"interleaved rounds [fastest-slowest]; machine: {platform.machine()}, {os.cpu_count()} CPU cores")
+        for name, t in times.items():
+            mid = statistics.median(t)
+            print(f"{name:32s} {mid * 1000:7.1f} ms/step [{t[0] * 1000:.1f}-{t[-1] * 1000:.1f}] "
+                  f"{window / mid:8,.0f} tokens/s  {full / mid:5.2f}x full")
         return
     started = time.time()
     if not args.reuse:

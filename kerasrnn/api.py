@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from kerasrnn import config, export, training
+from kerasrnn import config, ensembles, export, training
 from kerasrnn.data.loading import load_splits
 from kerasrnn.errors import KerasRNNError
 from kerasrnn.runs import Run
@@ -65,6 +65,29 @@ def fit(
     run_dir = os.fspath(output or os.path.join("saved_models", resolved["name"]))
     scores = training.fit(resolved, run_dir, echo=echo, resume=resume, force=force)
     model = load(run_dir)
+    model.metrics = scores
+    return model
+
+
+def ensemble(
+    runs: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    force: bool = False,
+    echo: Callable[[str], None] = print,
+) -> Model:
+    """Joins trained runs of one CTC recipe into a run that decodes them together.
+
+    Args:
+        runs: two or more run folders trained alike (see `kerasrnn.ensembles`).
+        output: the ensemble's run folder.
+        force: overwrite a run already in `output`.
+        echo: where progress lines go.
+
+    Returns:
+        The ensemble, loaded; `metrics` holds its validation and test scores.
+    """
+    scores = ensembles.ensemble([os.fspath(r) for r in runs], os.fspath(output), force=force, echo=echo)
+    model = load(output)
     model.metrics = scores
     return model
 

@@ -176,6 +176,29 @@ def fit(recipe, overrides, output, resume, force):
         click.echo(f"  test {name}: {_format_metric(name, value)}")
 
 
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--output", "-o", type=click.Path(file_okay=False), required=True,
+              help="Run folder to write the ensemble to.")
+@click.option("--force", is_flag=True, help="Overwrite a run already in the output folder.")
+def ensemble(runs, output, force):
+    """Join RUNS of one CTC recipe into one model that decodes them together.
+
+    Each member proposes its best outputs and the one the members find
+    likeliest together wins. Train the members with training.seed varied and
+    data.split_seed fixed; the output is a run folder (predict, evaluate and
+    export take it), scored on the validation and test splits. CTC models
+    only (model.decoder: ctc).
+    """
+    with reported_errors():
+        start_tensorflow()
+        run = kerasrnn.ensemble(runs, output, force=force, echo=click.echo)
+    click.echo(f"Run saved to {run.path}")
+    for split in ("valid", "test"):
+        for name, value in run.metrics.get(split, {}).items():
+            click.echo(f"  {split} {name}: {_format_metric(name, value)}")
+
+
 DATA_DIR_HELP = "Cache folder (default: $KERASRNN_DATA, else ~/.cache/kerasrnn)."
 
 

@@ -312,7 +312,7 @@ def ctc_greedy(logits, lengths=None, blank=0):
 
 
 def _ctc_prefix_beam(logp, width, blank, prune):
-    """(labels, log-probability) of the best prefix of one row `[steps, classes]`."""
+    """The `width` best prefixes of one row `[steps, classes]`, as (labels, log-probability), best first."""
     add = np.logaddexp
     # prefix -> [log P(prefix, ending in a blank), log P(prefix, ending in its last label)]
     beams = {(): [0.0, -np.inf]}
@@ -334,8 +334,48 @@ def _ctc_prefix_beam(logp, width, blank, prune):
                 longer[1] = add(longer[1], (p_blank if c == last else total) + lp[c])
         ranked = sorted(grown.items(), key=lambda item: -add(*item[1]))
         beams = dict(ranked[:width])
-    prefix, (p_blank, p_label) = max(beams.items(), key=lambda item: add(*item[1]))
-    return list(prefix), float(add(p_blank, p_label))
+    ranked = sorted(beams.items(), key=lambda item: -add(*item[1]))
+    return [(list(prefix), float(add(p_blank, p_label))) for prefix, (p_blank, p_label) in ranked]
+
+
+def ctc_ensemble(logits, width=1, lengths=None, blank=0, prune=1e-4):
+    """CTC decoding of several models at once: their candidates rescored by all of them.
+
+    Separately trained CTC models put their label spikes on different steps,
+    so their per-step probabilities cannot be averaged. They are joined per
+    sequence instead: each member proposes its best path and, for `width` > 1,
+    the `width` best prefixes of its beam; every candidate is scored by each
+    member's CTC log-probability (the sum over all its alignments), and the
+    one with the highest sum (the product of the members' probabilities) wins.
+    Ties go to the earlier member's candidate.
+
+    Args:
+        logits: `[batch, members, steps, classes]` scores.
+        width: each member's beam width; 1 proposes best paths only.
+        lengths: optional real steps per row (default: every step).
+        blank: the blank's class id.
+        prune: as in `ctc_beam_search`.
+
+    Returns:
+        One list of label ids per row.
+    """
+    logits = np.asarray(logits, np.float32)
+    lengths = [logits.shape[2]] * len(logits) if lengths is None else [int(n) for n in lengths]
+    logp = log_softmax(logits)
+    floor = np.log(prune) if prune > 0 else -np.inf
+    out = []
+    for members, n in zip(logp, lengths):
+        members = members[:, :n]
+        candidates = {}
+        for row in members:
+            candidates.setdefault(tuple(ctc_greedy(row[None], blank=blank)[0]), None)
+            if width > 1:
+                for labels, _ in _ctc_prefix_beam(row, width, blank, floor):
+                    candidates.setdefault(tuple(labels), None)
+        candidates = list(candidates)
+        totals = [sum(ctc_log_probability(row, c, blank) for row in members) for c in candidates]
+        out.append(list(candidates[int(np.argmax(totals))]))
+    return out
 
 
 def ctc_log_probability(logp, labels, blank=0):
@@ -391,7 +431,7 @@ def ctc_beam_search(logits, width=4, lengths=None, blank=0, prune=1e-4):
     floor = np.log(prune) if prune > 0 else -np.inf
     out = []
     for row, n, path in zip(logp, lengths, paths):
-        best = _ctc_prefix_beam(row[:n], width, blank, floor)[0]
+        best = _ctc_prefix_beam(row[:n], width, blank, floor)[0][0]
         # A narrow beam can lose the best path's labelling; it competes too.
         if best != path and ctc_log_probability(row[:n], path, blank) > ctc_log_probability(
             row[:n], best, blank

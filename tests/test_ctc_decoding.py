@@ -8,6 +8,7 @@ import pytest
 
 from kerasrnn.decoding import (
     ctc_beam_search,
+    ctc_ensemble,
     ctc_greedy,
     ctc_log_probability,
     log_softmax,
@@ -76,3 +77,43 @@ def test_log_probability_is_the_sum_over_alignments():
     for labels, total in labellings(logits).items():
         assert np.exp(ctc_log_probability(logp, list(labels))) == pytest.approx(total)
     assert ctc_log_probability(logp, [1, 1, 1, 2]) == -np.inf  # a _ a _ a b needs 6 steps
+
+
+def test_an_ensemble_keeps_a_label_its_members_place_on_different_steps():
+    # Member a says 2 at step 0, member b at step 2. Averaged step by step the
+    # label would compete with a blank at both steps; joined per sequence it stays.
+    sure = 8.0
+    a = one_hot([[2, 0, 0], [1, 1, 0]], 3) * sure
+    b = one_hot([[0, 0, 2], [0, 1, 1]], 3) * sure
+    both = np.stack([a, b], axis=1)
+    assert ctc_ensemble(both) == [[2], [1]]
+    average = np.log((np.exp(log_softmax(a)) + np.exp(log_softmax(b))) / 2)
+    assert ctc_greedy(average)[0] != [2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_ensemble_picks_the_labelling_its_members_find_likeliest_together(seed):
+    # Three steps of three classes: a beam of 16 keeps every labelling, so the
+    # answer is checked against every labelling's product of probabilities.
+    logits = np.random.default_rng(seed).normal(size=(4, 2, 3, 3)) * 2
+    for row, got in zip(logits, ctc_ensemble(logits, width=16, prune=0.0)):
+        a, b = labellings(row[0]), labellings(row[1])
+        products = {labels: a[labels] * b.get(labels, 0.0) for labels in a}
+        assert products[tuple(got)] == pytest.approx(max(products.values()))
+
+
+def test_an_ensemble_of_best_paths_takes_the_one_both_members_prefer():
+    logits = np.random.default_rng(11).normal(size=(12, 3, 6, 4)) * 2
+    for row, got in zip(logits, ctc_ensemble(logits, width=1)):
+        paths = [ctc_greedy(member[None])[0] for member in row]
+        assert got in paths
+
+        def total(labels):
+            return sum(ctc_log_probability(log_softmax(member), labels) for member in row)
+
+        assert total(got) == pytest.approx(max(total(p) for p in paths))
+
+
+def test_one_member_is_decoded_as_alone():
+    logits = np.random.default_rng(5).normal(size=(6, 5, 4)) * 2
+    assert ctc_ensemble(logits[:, None]) == ctc_greedy(logits)

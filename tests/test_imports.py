@@ -27,6 +27,7 @@ LEVELS = {
     "training": 6,
     "export": 6,
     "diagnostics": 6,
+    "ensembles": 6,
     "api": 7,
     "": 7,
     "cli": 8,

@@ -49,6 +49,9 @@ def test_learning_rate_schedules():
     assert training.learning_rate(warm, 50, 1.0) == pytest.approx(0.1)
     exp = section(learning_rate=0.1, lr_schedule="exponential", decay_rate=0.5)
     assert training.learning_rate(exp, 0, 2.0) == pytest.approx(0.025)
+    held = section(learning_rate=1.0, lr_schedule="exponential", decay_rate=0.5, decay_start=4)
+    assert training.learning_rate(held, 0, 3.5) == 1.0
+    assert training.learning_rate(held, 0, 6.0) == pytest.approx(0.25)
     cosine = section(learning_rate=0.1, lr_schedule="cosine", min_learning_rate=0.01, epochs=4)
     assert training.learning_rate(cosine, 0, 0.0) == pytest.approx(0.1)
     assert training.learning_rate(cosine, 0, 2.0) == pytest.approx(0.055)

@@ -11,7 +11,9 @@ work). Training sums over every alignment of the target (CTC, Graves et al.
 greedy`) or prefix beam search (`beam`, `decoding.beam_width`). Rao et al.
 (2015) reached 25.8% WER on CMUdict with a deep BiLSTM of this kind and no
 language model. Unlike the encoder-decoder there is no step loop: one pass
-of the encoder gives the answer.
+of the encoder gives the answer. Runs of one recipe can be joined into an
+ensemble (`kerasrnn.ensembles`), whose scores `[batch, members, steps,
+classes]` are decoded per sequence (`decoding.ctc_ensemble`).
 
 The blank is id 0, the padding id (`kerasrnn.layers.ctc.BLANK_ID`), so the
 target vocabulary is used as it is. An example whose target needs more steps
@@ -181,11 +183,22 @@ class CTC(Builder):
 
         return lambda sources: score(tf.constant(sources, tf.string)).numpy()
 
-    def collapse(self, logits):
-        """Scores -> label ids per row, by the recipe's decoding strategy."""
+    def width(self):
+        """Prefixes kept per step: the beam's width, 1 for greedy decoding."""
         dec = self.recipe["decoding"]
-        if dec["strategy"] == "beam":
-            return decoding.ctc_beam_search(logits, dec["beam_width"], blank=BLANK_ID)
+        return dec["beam_width"] if dec["strategy"] == "beam" else 1
+
+    def collapse(self, logits, width=None):
+        """Scores -> label ids per row, by the recipe's decoding strategy.
+
+        `[batch, members, steps, classes]` scores are an ensemble's
+        (`kerasrnn.ensembles`), joined per sequence by `decoding.ctc_ensemble`.
+        """
+        width = self.width() if width is None else width
+        if logits.ndim == 4:
+            return decoding.ctc_ensemble(logits, width, blank=BLANK_ID)
+        if width > 1:
+            return decoding.ctc_beam_search(logits, width, blank=BLANK_ID)
         return decoding.ctc_greedy(logits, blank=BLANK_ID)
 
     def generator(self, model, vocabs):
@@ -211,6 +224,8 @@ class CTC(Builder):
 
     EXPORT = "logits"
     METRIC = "token_error_rate"
+    # Runs of one recipe can be joined (`kerasrnn.ensembles`).
+    ENSEMBLE = True
 
     def export_meta(self, model):
         return {"ctc": {"blank": BLANK_ID, "upsample": self.recipe["model"]["upsample"]}}
@@ -230,8 +245,7 @@ class CTC(Builder):
 
     def runner_metric(self, runner, texts, references):
         target = runner.vocabs["target"]
-        hyps = [target.decode(decoding.ctc_greedy(row[None], blank=BLANK_ID)[0])
-                for row in runner.logits(texts)]
+        hyps = [target.decode(self.collapse(row[None], width=1)[0]) for row in runner.logits(texts)]
         split = self.tokenizers["target"].split_py
         return metrics.error_rates(hyps, [split(refs) for refs in references])["token_error_rate"]
 
@@ -241,27 +255,24 @@ class CTC(Builder):
         Greedy decoding is the collapse of `decoding.ctc_greedy` in TensorFlow
         ops (padded steps are certain blanks, so rows need no lengths); beam
         decoding is TensorFlow's CTC beam search (`keras.ops.ctc_decode`),
-        which can differ from the host's prefix beam search in near ties.
+        which can differ from the host's prefix beam search in near ties. An
+        ensemble's candidates are rescored in the graph as on the host
+        (`ensemble_paths`).
         """
         (model,) = models
-        dec = self.recipe["decoding"]
+        width = self.width()
 
         @tf.function(input_signature=text_signature())
         def serve(text):
             ids = self.ids("source", vocabs, text).to_tensor()
             logits = tf.cast(model({"source": ids}, training=False), tf.float32)
-            if dec["strategy"] == "beam":
-                steps = tf.fill([tf.shape(logits)[0]], tf.shape(logits)[1])
-                out = keras.ops.ctc_decode(
-                    logits, steps, strategy="beam_search", beam_width=dec["beam_width"],
-                    mask_index=BLANK_ID,
-                )[0][0]
-                out = tf.maximum(out, 0)
+            if logits.shape.rank == 4:
+                out = ensemble_paths(logits, width)
+            elif width > 1:
+                out = beam_paths(logits, width, 1)[0]
             else:
-                best = tf.argmax(logits, -1, output_type=tf.int32)
-                previous = tf.pad(best[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
-                keep = (best != BLANK_ID) & (best != previous)
-                out = tf.ragged.boolean_mask(best, keep).to_tensor(default_value=0)
+                out = best_path(logits)
+            out = out.to_tensor(default_value=0)
             return {"output": ids_to_text(out, vocabs["target"], self.tokenizers["target"]), "ids": out}
 
         return serve
@@ -275,3 +286,52 @@ class CTC(Builder):
     predict = Seq2Seq.predict
     # Sources with every reference of each, as `evaluate` scores them.
     held_out = Seq2Seq.held_out
+
+
+# In-graph decoding (TensorFlow ops), for the SavedModel -------------------------
+
+
+def best_path(logits):
+    """`[batch, steps, classes]` -> ragged best-path labels: repeats merged, blanks dropped."""
+    best = tf.argmax(logits, -1, output_type=tf.int32)
+    previous = tf.pad(best[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
+    return tf.ragged.boolean_mask(best, (best != BLANK_ID) & (best != previous))
+
+
+def beam_paths(logits, width, paths):
+    """The `paths` best labellings of TensorFlow's CTC beam search, each ragged `[batch, None]`."""
+    steps = tf.fill([tf.shape(logits)[0]], tf.shape(logits)[1])
+    decoded = keras.ops.ctc_decode(
+        logits, steps, strategy="beam_search", beam_width=width, top_paths=paths,
+        mask_index=BLANK_ID,
+    )[0]
+    return [tf.ragged.boolean_mask(decoded[i], decoded[i] > 0) for i in range(paths)]
+
+
+def ensemble_paths(logits, width):
+    """`decoding.ctc_ensemble` in TensorFlow ops.
+
+    `[batch, members, steps, classes]` -> ragged labels: each member's best
+    path (and `width` beam paths when `width` > 1) is scored by every
+    member's CTC log-likelihood (`tf.nn.ctc_loss`), the highest sum wins.
+    """
+    members = [logits[:, m] for m in range(logits.shape[1])]
+    candidates = []
+    for scores in members:
+        candidates.append(best_path(scores))
+        if width > 1:
+            candidates.extend(beam_paths(scores, width, width))
+    count = len(candidates)
+    stacked = tf.concat([tf.expand_dims(c, 1) for c in candidates], axis=1)  # [batch, count, None]
+    flat = stacked.merge_dims(0, 1)
+    # One spare padding column: the loss needs a label axis even if every candidate is empty.
+    labels = tf.pad(flat.to_tensor(default_value=0), [[0, 0], [0, 1]])
+    steps = tf.fill([tf.shape(labels)[0]], tf.shape(logits)[2])
+    total = 0.0
+    for scores in members:
+        total -= tf.nn.ctc_loss(
+            labels, tf.repeat(scores, count, axis=0), tf.cast(flat.row_lengths(), tf.int32), steps,
+            logits_time_major=False, blank_index=BLANK_ID,
+        )
+    best = tf.argmax(tf.reshape(total, [-1, count]), axis=1, output_type=tf.int32)
+    return tf.gather(stacked, best, batch_dims=1)

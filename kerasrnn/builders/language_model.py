@@ -35,7 +35,8 @@ from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
 from kerasrnn.builders.lm_serving import LanguageModelServing, score_row, unk_count
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID, UNK_ID
-from kerasrnn.layers import StepLogits, TiedEmbedding
+from kerasrnn.errors import RecipeError
+from kerasrnn.layers import SampledSoftmax, StepLogits, TiedEmbedding
 
 
 class StateReset(keras.callbacks.Callback):
@@ -72,9 +73,14 @@ class LanguageModel(LanguageModelServing, Builder):
     OUTPUT = "source"
     CONDITIONED = False
 
+    # `training.sampled_softmax`: the training model's output layer is a
+    # `SampledSoftmax` that reads the labels and gives each token's loss.
+    SAMPLED_SOFTMAX = True
+
     def __init__(self, recipe):
         super().__init__(recipe)
         self.stream = recipe["data"]["lm_mode"] == "stream"
+        self.sampled = recipe["training"]["sampled_softmax"] if self.SAMPLED_SOFTMAX else 0
 
     # Data -------------------------------------------------------------------
 
@@ -87,7 +93,11 @@ class LanguageModel(LanguageModelServing, Builder):
         ids = self.ids(self.OUTPUT, vocabs, strings[self.OUTPUT][None])[0]
         inputs = tf.concat([[self.start_id], ids], 0)
         labels = tf.concat([ids, [EOS_ID]], 0)
-        return {"tokens": inputs}, labels, tf.ones_like(labels, tf.float32)
+        return self._features(inputs, labels), labels, tf.ones_like(labels, tf.float32)
+
+    def _features(self, tokens, labels):
+        """The training model's inputs: the tokens, and the labels a sampled softmax reads."""
+        return {"tokens": tokens, "labels": labels} if self.sampled else {"tokens": tokens}
 
     def stream_ids(self, vocabs, texts):
         """Lines -> one id array, each line followed by <eos>."""
@@ -128,7 +138,7 @@ class LanguageModel(LanguageModelServing, Builder):
         batch_size = batch_size or self.recipe["training"]["batch_size"]
         ids = self.stream_ids(vocabs, [as_text(ex.source) for ex in examples])
         inputs, labels, weights = self.windows(ids, batch_size, self.recipe["data"]["window"])
-        ds = tf.data.Dataset.from_tensor_slices(({"tokens": inputs}, labels, weights))
+        ds = tf.data.Dataset.from_tensor_slices((self._features(inputs, labels), labels, weights))
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def callbacks(self):
@@ -163,22 +173,47 @@ class LanguageModel(LanguageModelServing, Builder):
             )(x)
         return self._layers["embedding"](x, reverse=True)
 
-    def _inputs(self):
-        """The training model's token input (fixed batch and window in a stream)."""
+    def _inputs(self, name="tokens"):
+        """A training model's input of token ids (fixed batch and window in a stream)."""
         if self.stream:
             return keras.Input(
                 (self.recipe["data"]["window"],),
                 batch_size=self.recipe["training"]["batch_size"],
                 dtype="int32",
-                name="tokens",
+                name=name,
             )
-        return keras.Input((None,), dtype="int32", name="tokens")
+        return keras.Input((None,), dtype="int32", name=name)
 
     def build(self, vocabs):
         self.vocab_size = len(vocabs[self.OUTPUT])
         tokens = self._inputs()
         x, _ = self._stack(self._embed(tokens), stateful=self.stream)
-        return keras.Model({"tokens": tokens}, self._logits(x), name="language_model")
+        if not self.sampled:
+            return keras.Model({"tokens": tokens}, self._logits(x), name="language_model")
+        problem = None
+        if self.recipe["model"]["tie_embeddings"]:
+            problem = "not with model.tie_embeddings (set one of them off)"
+        elif self.sampled >= self.vocab_size:
+            problem = f"{self.sampled} must be below the vocabulary's size, {self.vocab_size:,}"
+        if problem:
+            raise RecipeError([f"training -> sampled_softmax: {problem}"])
+        labels = self._inputs("labels")
+        head = SampledSoftmax(self.vocab_size, self.sampled, name="sampled_softmax")
+        losses = head(x, labels)
+        self._layers["logits"] = head.dense
+        return keras.Model({"tokens": tokens, "labels": labels}, losses, name="language_model")
+
+    def use(self, model):
+        super().use(model)
+        head = self._layers.get("sampled_softmax")
+        if head is not None:
+            # Inference scores every word with the sampled softmax's weights.
+            self._layers["logits"] = head.dense
+        return self
+
+    def metrics(self):
+        # A sampled softmax's model gives losses, not logits to take an accuracy of.
+        return [] if self.sampled else super().metrics()
 
     # Inference --------------------------------------------------------------
 

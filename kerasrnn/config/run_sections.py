@@ -35,6 +35,10 @@ TRAINING = {
         (float,), 0.5, "exponential: the rate is multiplied by this each epoch.",
         min=0.0, max=1.0,
     ),
+    "decay_start": Field(
+        (float,), 0.0, "exponential: epochs at the full rate before the decay begins.",
+        min=0.0,
+    ),
     "min_learning_rate": Field(
         (float,), 0.0, "cosine and plateau: the rate never goes below this.", min=0.0
     ),
@@ -61,6 +65,14 @@ TRAINING = {
         "(set clipnorm: null with it).",
         min=0.0,
         nullable=True,
+    ),
+    "sampled_softmax": Field(
+        (int,),
+        0,
+        "language_model: score the true word against this many sampled ones "
+        "in training (a sampled softmax, for large vocabularies; validation "
+        "and evaluation score every word); 0 for the full softmax.",
+        min=0,
     ),
     "label_smoothing": Field(
         (float,),

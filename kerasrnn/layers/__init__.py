@@ -3,7 +3,14 @@
 from kerasrnn.layers.bidirectional import Bidirectional
 from kerasrnn.layers.char_cnn import CharCNN
 from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, crf_marginals, viterbi_decode
-from kerasrnn.layers.ctc import BLANK_ID, CTCLoss, MaskedBlank, Upsample1D, ctc_alignable
+from kerasrnn.layers.ctc import (
+    BLANK_ID,
+    CTCLoss,
+    MaskedBlank,
+    MemberScores,
+    Upsample1D,
+    ctc_alignable,
+)
 from kerasrnn.layers.gru import GRU
 from kerasrnn.layers.gru_cell import GRUCell
 from kerasrnn.layers.layer_norm_gru import LayerNormGRU
@@ -21,6 +28,7 @@ from kerasrnn.layers.recurrent_base import RecurrentBase
 from kerasrnn.layers.recurrent_cell import RecurrentCell
 from kerasrnn.layers.registry import CELLS, recurrent
 from kerasrnn.layers.reverse_tokens import ReverseTokens
+from kerasrnn.layers.sampled_softmax import PerTokenLoss, SampledSoftmax
 from kerasrnn.layers.simple_rnn import SimpleRNN
 from kerasrnn.layers.simple_rnn_cell import SimpleRNNCell
 from kerasrnn.layers.stacked_rnn import StackedRNN

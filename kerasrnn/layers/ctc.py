@@ -161,6 +161,46 @@ class MaskedBlank(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kerasrnn")
+class MemberScores(keras.layers.Layer):
+    """Several models' scores side by side: an ensemble's output.
+
+    CTC models trained apart cannot be averaged step by step (each places its
+    label spikes on its own steps), so an ensemble keeps every member's
+    scores and `kerasrnn.decoding.ctc_ensemble` combines them per sequence.
+    The result is float32 whatever the members computed in.
+
+    Args:
+        **kwargs: Base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: A list of tensors of one shape `(batch, timesteps, classes)`.
+
+    Returns:
+        `(batch, members, timesteps, classes)`.
+
+    Example:
+
+    >>> a, b = keras.ops.zeros((2, 3, 4)), keras.ops.ones((2, 3, 4))
+    >>> tuple(MemberScores()([a, b]).shape)
+    (2, 2, 3, 4)
+    """
+
+    def call(self, inputs):
+        return ops.stack([ops.cast(x, "float32") for x in inputs], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        first = tuple(input_shape[0])
+        return (first[0], len(input_shape), *first[1:])
+
+    def compute_output_spec(self, inputs):
+        shape = tuple(inputs[0].shape)
+        return keras.KerasTensor((shape[0], len(inputs), *shape[1:]), dtype="float32")
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
 class CTCLoss(keras.losses.Loss):
     """CTC negative log-likelihood of padded targets under padded logits.
 

@@ -5,6 +5,7 @@ import math
 import keras
 
 from kerasrnn.errors import RecipeError
+from kerasrnn.layers.sampled_softmax import PerTokenLoss
 
 
 def make_optimizer(training):
@@ -45,7 +46,8 @@ def learning_rate(training, step, epochs_done, scale=1.0):
     base, floor = training["learning_rate"], training["min_learning_rate"]
     kind = training["lr_schedule"]
     if kind == "exponential":
-        rate = base * training["decay_rate"] ** epochs_done
+        held = max(0.0, epochs_done - training["decay_start"])
+        rate = base * training["decay_rate"] ** held
     elif kind == "cosine":
         done = min(epochs_done / training["epochs"], 1.0)
         rate = floor + (base - floor) * 0.5 * (1 + math.cos(math.pi * done))
@@ -90,6 +92,16 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
 
 def make_loss(builder, training):
     """The builder's loss, label-smoothed when the recipe asks for it."""
+    if training["sampled_softmax"]:
+        if not getattr(builder, "SAMPLED_SOFTMAX", False):
+            raise RecipeError(
+                ["training -> sampled_softmax: only a language_model samples its softmax (set 0)"]
+            )
+        if training["label_smoothing"]:
+            raise RecipeError(
+                ["training -> label_smoothing: not with sampled_softmax (set one of them to 0)"]
+            )
+        return PerTokenLoss()
     loss = builder.loss()
     amount = training["label_smoothing"]
     if not amount:

@@ -217,21 +217,26 @@ def word_lines(count, seed=0):
     return out
 
 
-@pytest.fixture(scope="module")
-def word_run(tmp_path_factory):
-    """A word stream model with tied embeddings (units == embedding_dim: no projection)."""
-    tmp = tmp_path_factory.mktemp("word_lm")
+def word_recipe(tmp, model, training=()):
+    """A word stream recipe over `word_lines`."""
     (tmp / "train.txt").write_text("\n".join(word_lines(300)) + "\n")
-    raw = {
+    return {
         "name": "tiny_word_lm",
         "type": "language_model",
         "data": {"train": str(tmp / "train.txt"), "valid_split": 0.1, "test_split": 0.0, "split_by": "position",
                  "lm_mode": "stream", "window": 8, "source": {"tokenizer": "word", "min_freq": 2}},
-        "model": {"units": 16, "embedding_dim": 16, "tie_embeddings": True},
-        "training": {"epochs": 5, "batch_size": 4, "learning_rate": 0.02, "verbose": 0, "tensorboard": False},
+        "model": {"units": 16, "embedding_dim": 16, **model},
+        "training": {"epochs": 5, "batch_size": 4, "learning_rate": 0.02, "verbose": 0, "tensorboard": False,
+                     **dict(training)},
         "decoding": {"strategy": "sample", "max_length": 30},
     }
-    return fit(tmp, raw)
+
+
+@pytest.fixture(scope="module")
+def word_run(tmp_path_factory):
+    """A word stream model with tied embeddings (units == embedding_dim: no projection)."""
+    tmp = tmp_path_factory.mktemp("word_lm")
+    return fit(tmp, word_recipe(tmp, {"tie_embeddings": True}))
 
 
 def step_log_probs(builder, model, vocabs, ids):
@@ -355,3 +360,59 @@ def test_a_stream_epoch_has_one_step_per_window(stream_run):
     steps = builder.steps_per_epoch(examples, run.vocabs, 4)
     assert steps == len(list(builder.dataset(examples, run.vocabs, training=True, batch_size=4)))
     assert steps != math.ceil(len(examples) / 4)
+
+
+# A sampled softmax in training ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sampled_run(tmp_path_factory):
+    """A word stream model trained with a sampled softmax."""
+    tmp = tmp_path_factory.mktemp("sampled_lm")
+    return fit(tmp, word_recipe(tmp, {}, {"sampled_softmax": 4}))
+
+
+def test_a_sampled_softmax_trains_and_validates_on_every_word(sampled_run):
+    from kerasrnn.runs import read_history
+
+    run, _ = sampled_run
+    assert run.model.get_layer("sampled_softmax").num_sampled == 4
+    history = read_history(f"{run.dir}/history.csv")
+    # Validation scores every word: its loss is the perplexity evaluate reports.
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    valid = run.builder.evaluate(run.model, run.vocabs, [Example(t) for t in word_lines(300)[270:]])
+    assert valid["perplexity"] < len(run.vocabs["source"]) / 2
+    # Scoring, sampling and the SavedModel read the full softmax's weights.
+    texts = ["the apple and pear salad", "salad the and"]
+    scores = run.builder.score(run.model, run.vocabs, texts)
+    assert scores[0]["log_prob"] > scores[1]["log_prob"]
+    assert run.builder.sample(run.model, run.vocabs, 2, seed=1)
+
+
+def test_a_sampled_softmax_run_exports_alike(sampled_run, tmp_path):
+    run, _ = sampled_run
+    texts = ["the apple and pear salad", "the fig and zzz salad"]
+    expected = run.builder.score(run.model, run.vocabs, texts)
+    report = kerasrnn.load(run.dir).export(["savedmodel"], out=tmp_path, texts=texts, echo=lambda _: None)
+    for want, row in zip(expected, kerasrnn.load(report["folder"]).score(texts)):
+        assert row["log_prob"] == pytest.approx(want["log_prob"], abs=1e-3)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"model": {"tie_embeddings": True}}, "training -> sampled_softmax: not with model.tie_embeddings"),
+    ({"training": {"sampled_softmax": 500}}, "training -> sampled_softmax: 500 must be below"),
+    ({"type": "many_to_one"}, "training -> sampled_softmax: only a language_model"),
+])
+def test_sampled_softmax_recipe_errors_name_the_key(tmp_path, change, message):
+    (tmp_path / "train.txt").write_text("\n".join(word_lines(60)) + "\n")
+    (tmp_path / "train.tsv").write_text("\n".join(f"{t}\t{i % 2}" for i, t in enumerate(word_lines(60))) + "\n")
+    raw = {
+        "name": "bad", "type": change.get("type", "language_model"),
+        "data": {"train": str(tmp_path / ("train.tsv" if "type" in change else "train.txt")),
+                 "source": {"tokenizer": "word"}},
+        "model": {"units": 8, "embedding_dim": 8, **change.get("model", {})},
+        "training": {"epochs": 1, "verbose": 0, "sampled_softmax": 4, **change.get("training", {})},
+    }
+    with pytest.raises(config.RecipeError, match=message):
+        training.fit(config.resolve(raw), str(tmp_path / "run"), echo=lambda _: None)
+    assert not (tmp_path / "run" / "model.keras").exists()
