@@ -319,9 +319,11 @@ def sequence_scores(tokenizer, hyps, references):
     Token and sequence error rates compare tokens with the references as the
     target tokenizer splits them (the closest reference counts). BLEU is
     sacreBLEU's on the detokenized output against the references as read,
-    case-insensitive (`case:lc` in `bleu_signature`) when the target
-    tokenizer lower-cases. `unk_rate` is the share of output tokens that are
-    <unk>, which stay in the output and count as errors.
+    cased (the standard figure). When the target tokenizer lower-cases, the
+    output cannot match the references' capitals, so `bleu_lc` (with
+    `bleu_lc_signature`, `case:lc`) also gives the case-insensitive score.
+    `unk_rate` is the share of output tokens that are <unk>, which stay in
+    the output and count as errors.
     """
     flat_refs = tokenizer.split_py([r for refs in references for r in refs])
     ref_tokens, start = [], 0
@@ -329,9 +331,10 @@ def sequence_scores(tokenizer, hyps, references):
         ref_tokens.append(flat_refs[start : start + len(refs)])
         start += len(refs)
     result = metrics.error_rates(hyps, ref_tokens)
-    result["bleu"], result["bleu_signature"] = metrics.bleu(
-        [detokenize(tokenizer, h) for h in hyps], references, lowercase=tokenizer.lowercase
-    )
+    texts = [detokenize(tokenizer, h) for h in hyps]
+    result["bleu"], result["bleu_signature"] = metrics.bleu(texts, references)
+    if tokenizer.lowercase:
+        result["bleu_lc"], result["bleu_lc_signature"] = metrics.bleu(texts, references, lowercase=True)
     result["unk_rate"] = metrics.unk_rate(hyps)
     result["examples"] = len(hyps)
     return result
