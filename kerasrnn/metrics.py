@@ -77,19 +77,27 @@ def bleu(hypotheses, references, lowercase=False):
 _GLUE = ("'", "\u2019", "-")
 
 
+# Tokens written without a space before them, or after them, in English and
+# French alike ("?", "!", ":" and ";" take a space before them in French).
+_CLOSING = (",", ".", ")")
+_OPENING = ("(",)
+
+
 def detokenize(tokens):
     """Word or script tokens -> text: space-joined, apostrophes and hyphens rejoined.
 
-    Undoes `tokenizer: script`, which splits "n'ai" into `n ' ai`, well
-    enough for BLEU's own tokenizer, which separates other punctuation again.
+    Undoes `tokenizer: script`, which splits "n'ai" into `n ' ai`: commas,
+    full stops and parentheses are joined to their word, other punctuation
+    keeps its space. BLEU's own tokenizer separates punctuation again, so
+    the score does not depend on it.
     """
     text, glue = "", False
     for token in tokens:
         joins = token in _GLUE
-        if text and not (joins or glue):
+        if text and not (joins or glue or token in _CLOSING):
             text += " "
         text += token
-        glue = joins
+        glue = joins or token in _OPENING
     return text
 
 

@@ -75,7 +75,8 @@ def test_detokenize_undoes_the_script_tokenizer_for_bleu():
     tokenizer = Tokenizer("script", lowercase=True)
     (tokens,) = tokenizer.split_py([reference])
     assert tokens == ["je", "n", "'", "ai", "pas", "vu", "l", "'", "homme", ",", "peut", "-", "être", "."]
-    assert metrics.detokenize(tokens) == "je n'ai pas vu l'homme , peut-être ."
+    assert metrics.detokenize(tokens) == "je n'ai pas vu l'homme, peut-être."
+    assert metrics.detokenize(["il", "(", "pierre", ")", "vient", "?"]) == "il (pierre) vient ?"
     # Against the reference as read, the lower-cased output misses its capital
     # in the standard cased score, and scores 100 case-insensitively.
     scores = sequence_scores(tokenizer, [tokens], [[reference]])
