@@ -8,7 +8,7 @@ state carried window to window, and prints training tokens/s.
     python benchmarks/quality_word_lm.py --output /tmp/ptb
     python benchmarks/quality_word_lm.py --reuse --output /tmp/ptb      # report a run (test scored once)
     python benchmarks/quality_word_lm.py --softmax-cost                 # full vs sampled softmax step time
-    python benchmarks/quality_word_lm.py --set training.sampled_softmax=512 --output /tmp/ptb_sampled
+    python benchmarks/quality_word_lm.py --set training.sampled_softmax=0 --output /tmp/ptb_full   # the full softmax
 
 Anchors (test perplexity): Kneser-Ney 5-gram 141.2; LSTM 2x200 114.5, 2x650
 with dropout 82.7 (Zaremba et al. 2014). Point the catalog's offline mirror
@@ -108,6 +108,8 @@ def main():
 
     print(f"\nPTB (Mikolov), settings chosen on ptb.valid.txt; machine: {platform.machine()}, "
           f"{os.cpu_count()} CPU cores; this call trained {train_minutes:.1f} min")
+    if run.recipe["training"]["sampled_softmax"]:
+        print("(train ppl is exp of the sampled softmax's training loss, below the full softmax's)")
     print(f"{'epoch':>5s} {'train ppl':>9s} {'val ppl':>8s} {'lr':>7s} {'seconds':>8s} {'tokens/s':>8s}")
     for row in history:
         val = math.exp(row["val_loss"]) if "val_loss" in row else float("nan")
