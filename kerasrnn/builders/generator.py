@@ -32,6 +32,8 @@ class OneToMany(LanguageModel):
     SIDES = ("source", "target")
     OUTPUT = "target"
     CONDITIONED = True
+    # Its output layer stays a full softmax; `training.sampled_softmax` is refused.
+    SAMPLED_SOFTMAX = False
 
     def __init__(self, recipe):
         super().__init__(recipe)

@@ -402,6 +402,7 @@ def test_a_sampled_softmax_run_exports_alike(sampled_run, tmp_path):
     ({"model": {"tie_embeddings": True}}, "training -> sampled_softmax: not with model.tie_embeddings"),
     ({"training": {"sampled_softmax": 500}}, "training -> sampled_softmax: 500 must be below"),
     ({"type": "many_to_one"}, "training -> sampled_softmax: only a language_model"),
+    ({"type": "one_to_many"}, "training -> sampled_softmax: only a language_model"),
 ])
 def test_sampled_softmax_recipe_errors_name_the_key(tmp_path, change, message):
     (tmp_path / "train.txt").write_text("\n".join(word_lines(60)) + "\n")
