@@ -363,12 +363,14 @@ def ctc_ensemble(logits, width=1, lengths=None, blank=0, prune=1e-4):
     lengths = [logits.shape[2]] * len(logits) if lengths is None else [int(n) for n in lengths]
     logp = log_softmax(logits)
     floor = np.log(prune) if prune > 0 else -np.inf
+    # Each member's best paths, for the whole batch at once: [members][batch].
+    paths = [ctc_greedy(logits[:, m], lengths, blank) for m in range(logits.shape[1])]
     out = []
-    for members, n in zip(logp, lengths):
+    for b, (members, n) in enumerate(zip(logp, lengths)):
         members = members[:, :n]
         candidates = {}
-        for row in members:
-            candidates.setdefault(tuple(ctc_greedy(row[None], blank=blank)[0]), None)
+        for m, row in enumerate(members):
+            candidates.setdefault(tuple(paths[m][b]), None)
             if width > 1:
                 for labels, _ in _ctc_prefix_beam(row, width, blank, floor):
                     candidates.setdefault(tuple(labels), None)

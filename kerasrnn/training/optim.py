@@ -46,8 +46,8 @@ def learning_rate(training, step, epochs_done, scale=1.0):
     base, floor = training["learning_rate"], training["min_learning_rate"]
     kind = training["lr_schedule"]
     if kind == "exponential":
-        held = max(0.0, epochs_done - training["decay_start"])
-        rate = base * training["decay_rate"] ** held
+        decayed = max(0.0, epochs_done - training["decay_start"])
+        rate = base * training["decay_rate"] ** decayed
     elif kind == "cosine":
         done = min(epochs_done / training["epochs"], 1.0)
         rate = floor + (base - floor) * 0.5 * (1 + math.cos(math.pi * done))
