@@ -79,7 +79,7 @@ DATA = {
     "max_examples": Field(
         (int,),
         None,
-        "Use at most this many training examples (for quick runs).",
+        "Use at most this many examples of each split, a seeded sample (for quick runs).",
         min=1,
         nullable=True,
     ),
