@@ -20,7 +20,6 @@ curves with the epoch each shipped run kept.
 """
 
 import argparse
-import csv
 import json
 import os
 import pathlib
@@ -30,14 +29,11 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def history(run_dir):
-    with open(os.path.join(run_dir, "history.csv"), newline="") as f:
-        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
-
-
 def best(rows, monitor):
-    lower = "loss" in monitor or "error" in monitor
-    row = (min if lower else max)(rows, key=lambda r: r[monitor])
+    """(epoch, value) of the best row by `monitor`, as keep_best picks it."""
+    from kerasrnn.training.progress import lower_is_better
+
+    row = (min if lower_is_better(monitor) else max)(rows, key=lambda r: r[monitor])
     return int(row["epoch"]), row[monitor]
 
 
@@ -86,7 +82,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("KERASRNN_DATA_MIRROR", str(ROOT.parent / "shared" / "data"))
 
-    from kerasrnn import config
+    from kerasrnn import config, runs
     from kerasrnn.data import catalog
     from kerasrnn.data.loading import load_split
 
@@ -117,7 +113,8 @@ def main():
             print(f"size {size or 'all'}: shipped recipe trained in {seconds / 60:.1f} min")
             seconds = train(path, [*base, f"training.epochs={args.epochs}", "training.early_stopping=null"], tuned_dir)
             print(f"size {size or 'all'}: {args.epochs}-epoch run trained in {seconds / 60:.1f} min")
-        shipped_rows, tuned_rows = history(shipped_dir), history(tuned_dir)
+        shipped_rows = runs.read_history(os.path.join(shipped_dir, runs.HISTORY))
+        tuned_rows = runs.read_history(os.path.join(tuned_dir, runs.HISTORY))
         kept = shipped_rows if recipe["training"]["keep_best"] else shipped_rows[-1:]
         shipped_epoch, shipped = best(kept, monitor)
         tuned_epoch, tuned = best(tuned_rows, monitor)

@@ -54,7 +54,8 @@ class EpochMonitor(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-def _lower_is_better(name):
+def lower_is_better(name):
+    """Whether a history.csv column improves downwards (losses, error rates, perplexity)."""
     return any(word in name for word in ("loss", "error", "perplexity", "mse", "mae"))
 
 
@@ -77,7 +78,7 @@ def update_progress(progress, training, row):
     best = progress["best"]
     improved = (
         best is None
-        or (value < best if _lower_is_better(name) else value > best)
+        or (value < best if lower_is_better(name) else value > best)
     ) and math.isfinite(value)
     progress["rows"].append(row)
     progress["epoch"] = row["epoch"]
