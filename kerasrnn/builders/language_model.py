@@ -187,7 +187,10 @@ class LanguageModel(LanguageModelServing, Builder):
     def build(self, vocabs):
         self.vocab_size = len(vocabs[self.OUTPUT])
         tokens = self._inputs()
-        x, _ = self._stack(self._embed(tokens), stateful=self.stream)
+        x = self._embed(tokens)
+        if self.recipe["model"]["dropout"]:
+            x = keras.layers.Dropout(self.recipe["model"]["dropout"], name="embedding_dropout")(x)
+        x, _ = self._stack(x, stateful=self.stream)
         if not self.sampled:
             return keras.Model({"tokens": tokens}, self._logits(x), name="language_model")
         problem = None

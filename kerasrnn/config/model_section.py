@@ -121,7 +121,12 @@ MODEL = {
         ),
     },
     "dropout": Field(
-        (float,), 0.0, "Dropout between layers and before the output.", min=0.0, max=0.95
+        (float,),
+        0.0,
+        "Dropout on the embedded words (classifiers and language models), between "
+        "layers and before the output.",
+        min=0.0,
+        max=0.95,
     ),
     "recurrent_dropout": Field(
         (float,),

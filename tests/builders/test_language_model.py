@@ -417,3 +417,28 @@ def test_sampled_softmax_recipe_errors_name_the_key(tmp_path, change, message):
     with pytest.raises(config.RecipeError, match=message):
         training.fit(config.resolve(raw), str(tmp_path / "run"), echo=lambda _: None)
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_dropout_drops_embedded_words_in_training_only(tmp_path):
+    from kerasrnn import builders
+
+    recipe = config.resolve(word_recipe(tmp_path, {"dropout": 0.5}))
+    builder = builders.get(recipe)
+    vocabs = builder.fit_vocabs([Example(t) for t in word_lines(300)], echo=lambda _: None)
+    model = builder.build(vocabs)
+    dropped = model.get_layer("embedding_dropout")
+    assert dropped.rate == 0.5
+    assert dropped.input is model.get_layer("embedding").output
+    tokens = {"tokens": np.ones((4, 8), np.int32)}
+
+    def call(training):
+        for layer in model.layers:  # each call from a zero state
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+        return model(tokens, training=training)
+
+    inference = call(training=False)
+    assert np.allclose(call(training=False), inference)
+    assert not np.allclose(call(training=True), inference)
+    recipe = config.resolve(word_recipe(tmp_path, {}))
+    assert "embedding_dropout" not in [layer.name for layer in builders.get(recipe).build(vocabs).layers]
