@@ -173,10 +173,30 @@ def encoded_in_batches(ds, encode_batch, size=ENCODE_BATCH):
         A dataset of the same examples, in order, each a structure of plain
         tensors as a per-example `encode` gives it.
     """
-    rows = ds.batch(size).map(encode_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
-    # A ragged batch unbatches to one-row ragged values; a map hands them on
-    # as the plain tensors that `padded_batch` and bucketing take.
-    return rows.map(_plain, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = ds.batch(size).map(encode_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    spec = batches.element_spec
+    ragged = [isinstance(leaf, tf.RaggedTensorSpec) for leaf in tf.nest.flatten(spec)]
+    if any(leaf.ragged_rank > 1 for leaf in tf.nest.flatten(spec) if isinstance(leaf, tf.RaggedTensorSpec)):
+        # Rows of rows: one-row ragged values, made plain one example per call.
+        return batches.unbatch().map(_plain, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def padded(*parts):
+        # Unbatching ragged rows costs far more than unbatching dense ones, so
+        # each ragged tensor travels as (zero-padded rows, row lengths).
+        flat = []
+        for leaf in tf.nest.flatten(parts):
+            flat += [leaf.to_tensor(), leaf.row_lengths()] if isinstance(leaf, tf.RaggedTensor) else [leaf]
+        return tuple(flat)
+
+    def cut(*flat):
+        flat, leaves = iter(flat), []
+        for is_ragged in ragged:
+            row = next(flat)
+            leaves.append(row[: next(flat)] if is_ragged else row)
+        return tf.nest.pack_sequence_as(spec, leaves)
+
+    rows = batches.map(padded, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    return rows.map(cut, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _plain(*parts):
