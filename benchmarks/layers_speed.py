@@ -27,18 +27,18 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+import kerasrnn.layers
+
 try:
     import torch
 except ImportError:
     torch = None
 
 # (input-side, recurrent-side) matmul blocks of `units` columns per step.
-GATES = {"lstm": (4, 4), "gru": (3, 3), "min_gru": (2, 0), "min_lstm": (3, 0)}
+GATES = {"lstm": (4, 4), "gru": (3, 3), "min_gru": (2, 0), "min_lstm": (3, 0), "bi_lstm": (8, 8)}
 
 
 def kerasrnn_layer(name, **kwargs):
-    import kerasrnn.layers
-
     return lambda units, **more: getattr(kerasrnn.layers, name)(units, **kwargs, **more)
 
 
@@ -63,8 +63,10 @@ def torch_case(make, batch, steps, units, every):
 
     def step():
         layer.zero_grad()
-        outputs = layer(x)[0]
-        (outputs if every else outputs[:, -1]).sum().backward()
+        outputs, state = layer(x)
+        # The last output of each direction, as Keras returns it: h_n (an LSTM's state[0]).
+        last = state[0] if isinstance(state, tuple) else state
+        (outputs if every else last).sum().backward()
 
     return step
 
@@ -107,6 +109,11 @@ def loops(name, kind):
     ]
 
 
+def bidirectional(wrapper, make):
+    """`wrapper` (Keras's or kerasrnn's Bidirectional) around the layer `make` gives."""
+    return lambda units, **kwargs: wrapper(make(units, **kwargs))
+
+
 def cases(long_run):
     """(label, kind, framework, factory, baseline label)."""
     rows = []
@@ -116,6 +123,15 @@ def cases(long_run):
             ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
             *loops("LSTM", "lstm"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
+            ("keras BiLSTM", "bi_lstm", "keras",
+             bidirectional(keras.layers.Bidirectional, keras.layers.LSTM), None),
+            ("kerasrnn BiLSTM auto", "bi_lstm", "keras",
+             bidirectional(kerasrnn.layers.Bidirectional, kerasrnn_layer("LSTM")), "keras BiLSTM"),
+            ("kerasrnn BiLSTM fused", "bi_lstm", "keras",
+             bidirectional(kerasrnn.layers.Bidirectional, kerasrnn_layer("LSTM", loop="fused")),
+             "keras BiLSTM"),
+            ("torch BiLSTM", "bi_lstm", "torch",
+             lambda *a, **k: torch.nn.LSTM(*a, bidirectional=True, **k), "keras BiLSTM"),
         ]
     rows += [
         ("keras GRU", "gru", "keras", lambda u, **k: keras.layers.GRU(u, **k), None),
@@ -212,7 +228,7 @@ def main():
     if not args.short_only:
         run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True, every=every)
     print("\nFLOPs count the matmuls only: 3 x 2 * batch * steps * units^2 * gate blocks "
-          "(LSTM 4+4, GRU 3+3, MinGRU 2, MinLSTM 3), the 3 for forward + backward.")
+          "(LSTM 4+4, BiLSTM twice that, GRU 3+3, MinGRU 2, MinLSTM 3), the 3 for forward + backward.")
 
 
 if __name__ == "__main__":
