@@ -176,7 +176,7 @@ def encoded_in_batches(ds, encode_batch, size=ENCODE_BATCH):
     batches = ds.batch(size).map(encode_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     spec = batches.element_spec
     ragged = [isinstance(leaf, tf.RaggedTensorSpec) for leaf in tf.nest.flatten(spec)]
-    if any(leaf.ragged_rank > 1 for leaf in tf.nest.flatten(spec) if isinstance(leaf, tf.RaggedTensorSpec)):
+    if any(is_ragged and leaf.ragged_rank > 1 for is_ragged, leaf in zip(ragged, tf.nest.flatten(spec))):
         # Rows of rows: one-row ragged values, made plain one example per call.
         return batches.unbatch().map(_plain, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
