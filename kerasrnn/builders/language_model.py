@@ -32,6 +32,7 @@ import tensorflow as tf
 from kerasrnn import decoding as decoders
 from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text, float32_model, state_count
+from kerasrnn.builders.classifier import dropout
 from kerasrnn.builders.lm_serving import LanguageModelServing, score_row, unk_count
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import BOS_ID, EOS_ID, UNK_ID
@@ -187,9 +188,7 @@ class LanguageModel(LanguageModelServing, Builder):
     def build(self, vocabs):
         self.vocab_size = len(vocabs[self.OUTPUT])
         tokens = self._inputs()
-        x = self._embed(tokens)
-        if self.recipe["model"]["dropout"]:
-            x = keras.layers.Dropout(self.recipe["model"]["dropout"], name="embedding_dropout")(x)
+        x = dropout(self, self._embed(tokens), "embedding_dropout")
         x, _ = self._stack(x, stateful=self.stream)
         if not self.sampled:
             return keras.Model({"tokens": tokens}, self._logits(x), name="language_model")
