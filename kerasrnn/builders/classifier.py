@@ -21,7 +21,7 @@ from kerasrnn.builders.graph import text_signature
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.vocab import Vocabulary
-from kerasrnn.layers import MaskedMaxPooling1D
+from kerasrnn.layers import MaskedMaxPooling1D, TokenDropout
 
 TOP = 3  # labels listed with their probabilities by `predict`
 
@@ -41,6 +41,14 @@ def recurrent_stack(builder, x, final_only=False):
 def dropout(builder, x, name):
     rate = builder.recipe["model"]["dropout"]
     return keras.layers.Dropout(rate, name=name)(x) if rate else x
+
+
+def word_dropout(builder, ids):
+    """`model.word_dropout`: in training, real word ids read as <unk> at that rate."""
+    rate = builder.recipe["model"]["word_dropout"]
+    if not rate:
+        return ids
+    return TokenDropout(rate, seed=builder.recipe["training"]["seed"], name="word_dropout")(ids)
 
 
 def dense(ragged):
@@ -127,7 +135,8 @@ class ManyToOne(Builder):
     def build(self, vocabs):
         m = self.recipe["model"]
         source = keras.Input((None,), dtype="int32", name="source")
-        x = self.embed("source", source, len(vocabs["source"]), "source_embedding", mask_zero=True)
+        words = word_dropout(self, source)
+        x = self.embed("source", words, len(vocabs["source"]), "source_embedding", mask_zero=True)
         x = dropout(self, x, "embedding_dropout")
         x = recurrent_stack(self, x, final_only=m["pooling"] == "last")
         if m["pooling"] == "mean":

@@ -19,14 +19,14 @@ import tensorflow_text as tf_text
 
 from kerasrnn import metrics
 from kerasrnn.builders.base import Builder, as_text
-from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack
+from kerasrnn.builders.classifier import batched_outputs, dense, dropout, recurrent_stack, word_dropout
 from kerasrnn.builders.graph import text_signature
 from kerasrnn.config import RecipeError
 from kerasrnn.data.errors import DataError
 from kerasrnn.data.examples import FACTOR_SEPARATOR
 from kerasrnn.data.tokenizers import Tokenizer
 from kerasrnn.data.vocab import Vocabulary, count_tokens
-from kerasrnn.layers import CharCNN, TokenDropout
+from kerasrnn.layers import CharCNN
 from kerasrnn.layers.crf import CRF, CRFLoss, ViterbiAccuracy, crf_marginals, viterbi_decode
 
 # Spelling classes: 0 <pad>, lower case, Title case, UPPER case, mIxEd case,
@@ -216,10 +216,7 @@ class Tagger(Builder):
     def build(self, vocabs):
         m = self.recipe["model"]
         inputs = {"source": keras.Input((None,), dtype="int32", name="source")}
-        words = inputs["source"]
-        if m["word_dropout"]:
-            words = TokenDropout(m["word_dropout"], seed=self.recipe["training"]["seed"],
-                                 name="word_dropout")(words)
+        words = word_dropout(self, inputs["source"])
         x = self.embed("source", words, len(vocabs["source"]), "source_embedding", mask_zero=True)
         if self.spelled:
             inputs["shape"] = keras.Input((None,), dtype="int32", name="shape")

@@ -165,10 +165,14 @@ def _check_data(recipe, errors):
                 f"data{_SEP}{side}{_SEP}tokenizer: vector is for the input of one_to_one only"
             )
     source = data["source"]
-    for key, what in (("crf", "has a CRF output"), ("word_dropout", "drops words to <unk>"),
-                      ("char_cnn", "reads words' characters")):
+    for key, what in (("crf", "has a CRF output"), ("char_cnn", "reads words' characters")):
         if recipe["model"][key] and recipe["type"] != "many_to_many":
             errors.append(f"model{_SEP}{key}: only a tagger (many_to_many) {what}")
+    if recipe["model"]["word_dropout"] and recipe["type"] not in ("many_to_many", "many_to_one"):
+        errors.append(
+            f"model{_SEP}word_dropout: only a tagger (many_to_many) or a classifier "
+            "(many_to_one) drops words to <unk>"
+        )
     if source["factors"] and recipe["type"] != "many_to_many":
         errors.append(f"data{_SEP}source{_SEP}factors: only a tagger (many_to_many) reads token features")
     if source["factors"] and source["tokenizer"] not in ("word", "pretokenized"):

@@ -182,9 +182,9 @@ MODEL = {
     "word_dropout": Field(
         (float,),
         0.0,
-        "many_to_many: in training, read each word as <unk> with this "
-        "probability, so the <unk> embedding learns the contexts that "
-        "unknown words come in.",
+        "many_to_many and many_to_one: in training, read each word as <unk> "
+        "with this probability, so the <unk> embedding learns the contexts "
+        "that unknown words come in and no single word decides the output.",
         min=0.0,
         max=1.0,
     ),

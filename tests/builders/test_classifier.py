@@ -243,3 +243,17 @@ def test_vector_inputs_are_for_one_to_one_and_numbers_only(tmp_path):
         builder.fit_vocabs([Example("1 2", "a"), Example("1 x", "b")])
     with pytest.raises(DataError, match="example 2: 1 numbers where the vectors have 2"):
         builder.fit_vocabs([Example("1 2", "a"), Example("1", "b")])
+
+
+def test_word_dropout_reads_a_classifiers_words_as_unknown_in_training_only(tmp_path):
+    builder = builders.get(make_recipe(tmp_path, word_dropout=0.5, dropout=0.0))
+    examples = marker_examples(50, 0)
+    vocabs = builder.fit_vocabs(examples)
+    model = builder.build(vocabs)
+    assert model.get_layer("source_embedding").input is model.get_layer("word_dropout").output
+    ids = builder.inputs(vocabs, ["w1 red w2 w3 w4 w5"] * 64)["source"].to_tensor()
+    np.testing.assert_array_equal(model({"source": ids}), model({"source": ids}, training=False))
+    trained = keras.ops.convert_to_numpy(model({"source": ids}, training=True))
+    assert len({tuple(np.round(row, 5)) for row in trained}) > 1
+    with pytest.raises(config.RecipeError, match="word_dropout: only a tagger .* or a classifier"):
+        make_recipe(tmp_path, kind="one_to_one", word_dropout=0.5)
