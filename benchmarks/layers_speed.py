@@ -15,6 +15,11 @@ and inter-op pools alike), and PyTorch flushes denormals to zero
 numbers otherwise slow PyTorch's kernels badly (a bidirectional LSTM at 200
 steps once fell to 0.09x).
 
+Keras cases are traced with the sequence length fixed, so kerasrnn's fused
+loops run compiled by XLA; the "T varies" rows trace the same layers with
+the length unknown, as batches padded to their longest are, which runs the
+loops uncompiled.
+
     python benchmarks/layers_speed.py            # full run
     python benchmarks/layers_speed.py --quick    # a smoke run, seconds
 """
@@ -42,18 +47,23 @@ def kerasrnn_layer(name, **kwargs):
     return lambda units, **more: getattr(kerasrnn.layers, name)(units, **kwargs, **more)
 
 
-def keras_case(make, batch, steps, units, every):
+def keras_case(make, batch, steps, units, every, varying=False):
+    """With `varying`, traced with the length unknown, as batches padded to their longest are."""
     layer = make(units, return_sequences=every)
     x = tf.random.normal((batch, steps, units))
     layer(x[:, :2])
 
-    @tf.function
-    def step():
+    def step(x):
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(layer(x))
         return tape.gradient(loss, layer.trainable_variables)
 
-    return step
+    traced = tf.function(step, input_signature=[tf.TensorSpec((batch, None if varying else steps, units))])
+    return lambda: traced(x)
+
+
+def varying_case(make, batch, steps, units, every):
+    return keras_case(make, batch, steps, units, every, varying=True)
 
 
 def torch_case(make, batch, steps, units, every):
@@ -122,6 +132,7 @@ def cases(long_run):
             ("keras LSTM", "lstm", "keras", lambda u, **k: keras.layers.LSTM(u, **k), None),
             ("kerasrnn LSTM auto", "lstm", "keras", kerasrnn_layer("LSTM"), "keras LSTM"),
             *loops("LSTM", "lstm"),
+            ("kerasrnn LSTM, T varies", "lstm", "varying", kerasrnn_layer("LSTM"), "keras LSTM"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
             ("keras BiLSTM", "bi_lstm", "keras",
              bidirectional(keras.layers.Bidirectional, keras.layers.LSTM), None),
@@ -130,12 +141,15 @@ def cases(long_run):
             ("kerasrnn BiLSTM fused", "bi_lstm", "keras",
              bidirectional(kerasrnn.layers.Bidirectional, kerasrnn_layer("LSTM", loop="fused")),
              "keras BiLSTM"),
+            ("kerasrnn BiLSTM, T varies", "bi_lstm", "varying",
+             bidirectional(kerasrnn.layers.Bidirectional, kerasrnn_layer("LSTM")), "keras BiLSTM"),
             ("torch BiLSTM", "bi_lstm", "torch",
              lambda *a, **k: torch.nn.LSTM(*a, bidirectional=True, **k), "keras BiLSTM"),
         ]
     rows += [
         ("keras GRU", "gru", "keras", lambda u, **k: keras.layers.GRU(u, **k), None),
         ("kerasrnn GRU", "gru", "keras", kerasrnn_layer("GRU"), "keras GRU"),
+        ("kerasrnn GRU, T varies", "gru", "varying", kerasrnn_layer("GRU"), "keras GRU"),
     ]
     if not long_run:
         rows += [
@@ -155,7 +169,7 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
         try:
             if framework == "torch" and torch is None:
                 raise ImportError("torch is not installed")
-            build = keras_case if framework == "keras" else torch_case
+            build = {"keras": keras_case, "varying": varying_case, "torch": torch_case}[framework]
             built[label] = build(make, batch, steps, units, every)
             built[label]()
             times[label] = []
@@ -169,7 +183,7 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
     print(f"\nbatch {batch}, {steps} steps, {units} units, forward + backward of the sum of {loss}; "
           f"median of {rounds} interleaved rounds")
     header = (
-        f"{'layer':24} {'ms/step':>9} {'spread':>7} {'tokens/s':>10} {'GFLOP/s':>8} "
+        f"{'layer':26} {'ms/step':>9} {'spread':>7} {'tokens/s':>10} {'GFLOP/s':>8} "
         f"{'% peak':>7} {'vs keras':>9}"
     )
     print(header)
@@ -177,7 +191,7 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
     medians = {label: float(np.median(t)) for label, t in times.items()}
     for label, kind, _, _, baseline in cases(long_run):
         if label not in medians:
-            print(f"{label:24} {'n/a':>9} {'n/a':>7} {'n/a':>10} {'n/a':>8} {'n/a':>7} {'n/a':>9}")
+            print(f"{label:26} {'n/a':>9} {'n/a':>7} {'n/a':>10} {'n/a':>8} {'n/a':>7} {'n/a':>9}")
             continue
         seconds = medians[label]
         given, recurrent = GATES[kind]
@@ -191,7 +205,7 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
             ratio = "n/a"
         spread = (max(times[label]) - min(times[label])) / seconds
         print(
-            f"{label:24} {seconds * 1e3:9.1f} {100 * spread:6.0f}% {batch * steps / seconds:10.0f} "
+            f"{label:26} {seconds * 1e3:9.1f} {100 * spread:6.0f}% {batch * steps / seconds:10.0f} "
             f"{gflops:8.1f} {100 * gflops / peak:6.1f}% {ratio:>9}"
         )
 

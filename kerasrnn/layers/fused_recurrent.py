@@ -1,5 +1,7 @@
 """The base of the recurrent layers with a fused loop (LSTM, GRU)."""
 
+import functools
+
 import keras
 from keras import ops
 
@@ -167,7 +169,10 @@ class FusedRecurrent(RecurrentBase):
         if generic:
             return super().inner_loop(sequences, initial_state, mask, training=training)
         forward, trainable = self.fused_loops
-        run = trainable if _fused.wants_gradient(training) else forward
+        run = forward
+        if _fused.wants_gradient(training):
+            # XLA compiles once per shape: only a length fixed at trace time.
+            run = functools.partial(trainable, compiled=sequences.shape[1] is not None)
         return _fused.run_time_major(
             run, sequences, initial_state, kernel, recurrent_kernel, bias, mask,
             self.go_backwards, self.zero_output_for_mask,

@@ -42,6 +42,9 @@ class LSTM(FusedRecurrent):
             allow it (plain variant, `tanh`/`sigmoid`, no recurrent dropout,
             `unroll=False`); `"fused"` requires it; `"generic"` always runs
             the cell step by step.
+            In training, a fused loop over a length fixed when the layer
+            is traced (windows, inputs padded to one length) runs compiled
+            by XLA, once per batch size.
         return_sequences, return_state, go_backwards, stateful, unroll:
             As in `keras.layers.LSTM`. Default `False`.
 

@@ -228,3 +228,27 @@ def test_integer_inputs_are_cast_like_keras(cls, kwargs):
     reference(x)
     reference.set_weights(layer.get_weights())
     np.testing.assert_allclose(output, reference(x), atol=1e-5)
+
+
+def _xla_calls(layer, x_spec, training):
+    """The calls XLA must compile in a traced gradient step of `layer`."""
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x, training=training))
+        return tape.gradient(loss, layer.trainable_weights)
+
+    graph = tf.function(step).get_concrete_function(x_spec).graph.as_graph_def()
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    return [n.name for n in nodes if n.attr["_XlaMustCompile"].b]
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_xla_compiles_the_training_loops_only_for_a_length_fixed_when_traced(cls):
+    layer = cls(3)
+    layer(random_inputs((2, 5, 4)))
+    # Forward and backward loops; the batch size may vary (one compile per size).
+    assert len(_xla_calls(layer, tf.TensorSpec([None, 5, 4]), training=True)) == 2
+    # Lengths that vary from batch to batch would compile once per length.
+    assert _xla_calls(layer, tf.TensorSpec([None, None, 4]), training=True) == []
+    assert _xla_calls(cls(3, loop="generic"), tf.TensorSpec([None, 5, 4]), training=True) == []

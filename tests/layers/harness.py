@@ -19,6 +19,8 @@ behaviour; a test module calls the ones that apply to its layer:
   `assert_saved_files_load(folder, names)` checks files saved before.
 - `assert_tflite_matches(model, x)`: builtin-ops TFLite conversion, run with
   LiteRT, within 1e-4 of Keras (`x` of any dtype: token ids too).
+- `outputs_and_gradients(layer, x, mask, length)`: outputs and gradients
+  in training, with the length fixed or unknown when traced.
 - `assert_gradients_match_finite_differences(cls, kwargs, x)`: float64
   analytic gradients against finite differences.
 
@@ -267,3 +269,24 @@ def assert_gradients_match_finite_differences(layer_cls, init_kwargs, x, tol=1e-
     theoretical, numerical = tf.test.compute_gradient(f, start)
     for analytic, numeric in zip(theoretical, numerical):
         np.testing.assert_allclose(analytic, numeric, atol=tol, rtol=1e-4)
+
+
+def outputs_and_gradients(layer, x, mask, length="fixed"):
+    """`layer`'s outputs and the gradients of a loss on them, in training.
+
+    `length="varying"` traces the call with the length unknown, as batches
+    padded to their longest are.
+    """
+
+    def run(x, *mask):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            output, *states = layer(x, mask=mask[0] if mask else None, training=True)
+            loss = tf.reduce_sum(tf.sin(output)) + sum(tf.reduce_sum(s * s) for s in states)
+        return [output, *states], tape.gradient(loss, [x, *layer.trainable_weights])
+
+    args = [tf.constant(x)] + ([] if mask is None else [tf.constant(mask)])
+    if length == "varying":
+        specs = [tf.TensorSpec([None, None, x.shape[-1]]), tf.TensorSpec([None, None], tf.bool)]
+        run = tf.function(run, input_signature=specs[: len(args)])
+    return run(*args)

@@ -8,6 +8,7 @@ from harness import (
     assert_masking,
     assert_stateful_chunks,
     assert_tflite_matches,
+    outputs_and_gradients,
     random_inputs,
     run_layer_test,
     sigmoid,
@@ -119,18 +120,10 @@ def test_matches_keras_lstm_with_its_weights(go_backwards):
             np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def _outputs_and_gradients(layer, x, mask):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        output, *states = layer(x, mask=mask, training=True)
-        loss = tf.reduce_sum(tf.sin(output)) + sum(tf.reduce_sum(s * s) for s in states)
-    return [output, *states], tape.gradient(loss, [x, *layer.trainable_weights])
-
-
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("padding", [None, "right", "left"])
-def test_fused_path_matches_generic_path(go_backwards, padding):
+@pytest.mark.parametrize("length", ["fixed", "varying"])
+def test_fused_path_matches_generic_path(go_backwards, padding, length):
     x = random_inputs((3, 6, 4))
     mask = None
     if padding:
@@ -145,7 +138,8 @@ def test_fused_path_matches_generic_path(go_backwards, padding):
     fused = LSTM(3, loop="fused", **kwargs)
     fused(x)
     fused.set_weights(generic.get_weights())
-    for a, b in zip(_outputs_and_gradients(generic, x, mask), _outputs_and_gradients(fused, x, mask)):
+    for a, b in zip(outputs_and_gradients(generic, x, mask),
+                    outputs_and_gradients(fused, x, mask, length)):
         for got, want in zip(b, a):
             np.testing.assert_allclose(got, want, atol=1e-5)
 
