@@ -152,7 +152,9 @@ def _fused_lstm(layer, x, states):
 def _cell_once(layer, x, states):
     if is_plain_lstm(layer):
         kernel, recurrent_kernel, bias = _weights(layer)
-        h, c = _lstm_update(tf.matmul(x[:, 0], kernel) + tf.matmul(states[0], recurrent_kernel) + bias, states[1])
+        # The bias next to the recurrent product: the converter folds it into that op.
+        z = tf.matmul(states[0], recurrent_kernel) + bias + tf.matmul(x[:, 0], kernel)
+        h, c = _lstm_update(z, states[1])
         return h[:, None], [h, c]
     out, new_states = layer.cell(x[:, 0], states, training=False)
     return out[:, None], tf.nest.flatten(new_states)
