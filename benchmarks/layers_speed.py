@@ -25,6 +25,7 @@ loops uncompiled.
 """
 
 import argparse
+import functools
 import os
 import time
 
@@ -60,10 +61,6 @@ def keras_case(make, batch, steps, units, every, varying=False):
 
     traced = tf.function(step, input_signature=[tf.TensorSpec((batch, None if varying else steps, units))])
     return lambda: traced(x)
-
-
-def varying_case(make, batch, steps, units, every):
-    return keras_case(make, batch, steps, units, every, varying=True)
 
 
 def torch_case(make, batch, steps, units, every):
@@ -169,7 +166,8 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
         try:
             if framework == "torch" and torch is None:
                 raise ImportError("torch is not installed")
-            build = {"keras": keras_case, "varying": varying_case, "torch": torch_case}[framework]
+            build = {"keras": keras_case, "varying": functools.partial(keras_case, varying=True),
+                     "torch": torch_case}[framework]
             built[label] = build(make, batch, steps, units, every)
             built[label]()
             times[label] = []

@@ -17,14 +17,16 @@ language model, inputs padded to one length), the trainable loops run
 compiled by XLA (`compiled=True`): XLA fuses each step's elementwise ops and
 runs the loop without the graph executor's per-op cost (1.07x to 1.19x on
 CPU at batch 64 and 256 units, no gain at batch 20 and 400 units:
-`benchmarks/layers_speed.py`). XLA compiles once per shape, so lengths that change from batch to batch
-keep the plain loops; only the batch size is left to vary (usually two sizes,
-the full batch and the last).
+`benchmarks/layers_speed.py`). XLA compiles once per shape, so lengths that
+change from batch to batch keep the plain loops; only the batch size is left
+to vary (usually two sizes, the full batch and the last).
 
 Tensors inside are time-major: `(timesteps, batch, features)`. `mask` is
 `None` or a boolean `(timesteps, batch, 1)` tensor; a masked step keeps the
 state, as in `keras.layers.RNN`.
 """
+
+import functools
 
 import tensorflow as tf
 from tensorflow.python.eager import record as tape
@@ -57,6 +59,21 @@ def _loop(body, steps, state, reverse=False):
 def _xla(function):
     """`function` compiled by XLA; module-level, so that layers share compiled shapes."""
     return tf.function(function, jit_compile=True, autograph=False)
+
+
+def _loops(recorded, backward):
+    """`{compiled: (forward, backward)}`: the plain loops, and both compiled by XLA.
+
+    The compiled forward returns its recorded values stacked, as tensors
+    cannot leave XLA as TensorArrays.
+    """
+
+    @_xla
+    def compiled(*args):
+        *outputs, record = recorded(*args)
+        return (*outputs, [ta.stack() for ta in record])
+
+    return {False: (recorded, backward), True: (compiled, _xla(backward))}
 
 
 def _reads(record):
@@ -123,16 +140,6 @@ def _lstm_forward(xw, h0, c0, u, mask, record):
     return h, c, hs_ta.stack(), record_tas
 
 
-def _lstm_recorded(xw, h0, c0, u, mask):
-    return _lstm_forward(xw, h0, c0, u, mask, record=True)
-
-
-@_xla
-def _lstm_recorded_xla(xw, h0, c0, u, mask):
-    h, c, hs, record = _lstm_recorded(xw, h0, c0, u, mask)
-    return h, c, hs, [ta.stack() for ta in record]
-
-
 def lstm_forward(xw, h0, c0, u, bias, mask):
     """Plain LSTM over the flat projection `xw = x W`: all `h`, the last `h` and `c`."""
     h, c, hs, _ = _lstm_forward(_time_major(xw, bias, h0), h0, c0, u, mask, record=False)
@@ -142,9 +149,7 @@ def lstm_forward(xw, h0, c0, u, bias, mask):
 def lstm_trainable(xw, h0, c0, u, bias, mask, compiled=False):
     """`lstm_forward` with the hand-written gradient; `compiled`: both loops by XLA."""
     xw = _time_major(xw, bias, h0)
-    forward, backward = (_lstm_recorded_xla, _lstm_backward_xla) if compiled else (
-        _lstm_recorded, _lstm_backward
-    )
+    forward, backward = _LSTM_LOOPS[compiled]
 
     @tf.custom_gradient
     def run(xw, h0, c0, u):
@@ -213,7 +218,7 @@ def _lstm_backward(record, hs, h0, c0, u, d_hs, d_h_last, d_c_last, mask):
     return dz, dh0, dc0, _recurrent_gradient(hs, h0, dz)
 
 
-_lstm_backward_xla = _xla(_lstm_backward)
+_LSTM_LOOPS = _loops(functools.partial(_lstm_forward, record=True), _lstm_backward)
 
 
 def run_time_major(core, sequences, initial_state, kernel, recurrent_kernel, bias,
@@ -275,16 +280,6 @@ def _gru_forward(xw, h0, u, rec_bias, mask, record):
     return h, hs_ta.stack(), record_tas
 
 
-def _gru_recorded(xw, h0, u, rec_bias, mask):
-    return _gru_forward(xw, h0, u, rec_bias, mask, record=True)
-
-
-@_xla
-def _gru_recorded_xla(xw, h0, u, rec_bias, mask):
-    h, hs, record = _gru_recorded(xw, h0, u, rec_bias, mask)
-    return h, hs, [ta.stack() for ta in record]
-
-
 def gru_forward(xw, h0, u, bias, mask):
     """Plain GRU (`reset_after=True`) over the flat projection `xw = x W`: all `h` and the last `h`."""
     in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
@@ -296,9 +291,7 @@ def gru_trainable(xw, h0, u, bias, mask, compiled=False):
     """`gru_forward` with the hand-written gradient; `compiled`: both loops by XLA."""
     in_bias, rec_bias = _gru_split_bias(bias, h0.shape[-1])
     xw = _time_major(xw, in_bias, h0)
-    recorded, backward = (_gru_recorded_xla, _gru_backward_xla) if compiled else (
-        _gru_recorded, _gru_backward
-    )
+    recorded, backward = _GRU_LOOPS[compiled]
 
     def forward(xw, h0, u, rec_bias=None):
         # The tape records the custom gradient, not the loop (eager tapes would).
@@ -358,4 +351,4 @@ def _gru_backward(record, hs, h0, u, d_hs, d_h_last, mask):
     return d_xw_ta.stack(), dh0, _recurrent_gradient(hs, h0, d_rec), d_rec_bias
 
 
-_gru_backward_xla = _xla(_gru_backward)
+_GRU_LOOPS = _loops(functools.partial(_gru_forward, record=True), _gru_backward)
