@@ -75,7 +75,9 @@ def ensemble(
     force: bool = False,
     echo: Callable[[str], None] = print,
 ) -> Model:
-    """Joins trained runs of one CTC recipe into a run that decodes them together.
+    """Joins trained runs of one recipe into a run that predicts with them all.
+
+    Classifiers, taggers and CTC models join (`kerasrnn.ensembles`).
 
     Args:
         runs: two or more run folders trained alike (see `kerasrnn.ensembles`).

@@ -122,7 +122,9 @@ def _emit(rows, as_json, show):
 def _format_metric(name, value):
     if isinstance(value, float) and (name.endswith("_rate") or "accuracy" in name):
         return f"{value:.2%}"
-    return f"{value:,.4g}" if isinstance(value, (int, float)) else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.4g}" if isinstance(value, float) else str(value)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -182,13 +184,15 @@ def fit(recipe, overrides, output, resume, force):
               help="Run folder to write the ensemble to.")
 @click.option("--force", is_flag=True, help="Overwrite a run already in the output folder.")
 def ensemble(runs, output, force):
-    """Join RUNS of one CTC recipe into one model that decodes them together.
+    """Join RUNS of one recipe into one model that predicts with them all.
 
-    Each member proposes its best outputs and the one the members find
-    likeliest together wins. Train the members with training.seed varied and
-    data.split_seed fixed; the output is a run folder (predict, evaluate and
-    export take it), scored on the validation and test splits. CTC models
-    only (model.decoder: ctc).
+    Classifiers and taggers average the members' scores (a CRF tagger its
+    CRF weights too); CTC models let each member propose its best outputs,
+    and the one the members find likeliest together wins. Train the members
+    with training.seed varied and data.split_seed fixed; the output is a run
+    folder (predict, evaluate and export take it), scored on the validation
+    and test splits. Language models, generators and encoder-decoders are
+    not joined.
     """
     with reported_errors():
         start_tensorflow()

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 import kerasrnn
-from kerasrnn.cli import cli
+from kerasrnn.cli import _format_metric, cli
 from support import G2P_RNN, RECIPES
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
@@ -141,3 +141,10 @@ def test_installed_script():
     assert "Traceback" not in bad.stderr
     usage = subprocess.run([script, "fit"], capture_output=True, text=True, timeout=300)
     assert usage.returncode == 2
+
+
+def test_scores_print_counts_whole_and_accuracies_as_percentages():
+    # What `evaluate`, `fit` and `ensemble` print for a chunker's scores.
+    shown = {name: _format_metric(name, value) for name, value in
+             {"gold_chunks": 23852, "token_accuracy": 0.95912, "f1": 93.6412, "sentences": 2012}.items()}
+    assert shown == {"gold_chunks": "23,852", "token_accuracy": "95.91%", "f1": "93.64", "sentences": "2,012"}

@@ -267,6 +267,11 @@ class Builder:
     # The held-out metric an export's parity report gives (lower is better
     # for rates and perplexity).
     METRIC = "accuracy"
+    # How runs of one recipe join in an ensemble (`kerasrnn.ensembles`):
+    # None, they cannot; "mean", the members' scores averaged, so the
+    # ensemble reads and writes what one member does; "stack", side by side,
+    # for the builder's own decoding to join.
+    ENSEMBLE = None
 
     def export_models(self, model, vocabs):
         """The float32 Keras models an export traces: `(model,)` or `(encoder, step)`."""

@@ -84,6 +84,9 @@ def batched_outputs(model, make_inputs, texts, lengths, batch_size=256):
 class ManyToOne(Builder):
     """Builder for `type: many_to_one`."""
 
+    # An ensemble averages the members' logits (or numbers, for regression).
+    ENSEMBLE = "mean"
+
     def __init__(self, recipe):
         super().__init__(recipe)
         self.regression = recipe["model"]["head"] == "regression"

@@ -224,8 +224,8 @@ class CTC(Builder):
 
     EXPORT = "logits"
     METRIC = "token_error_rate"
-    # Runs of one recipe can be joined (`kerasrnn.ensembles`).
-    ENSEMBLE = True
+    # Each member's label spikes fall on its own steps: scores are not averaged.
+    ENSEMBLE = "stack"
 
     def export_meta(self, model):
         return {"ctc": {"blank": BLANK_ID, "upsample": self.recipe["model"]["upsample"]}}

@@ -107,6 +107,9 @@ def _ragged(fn, tokens):
 class Tagger(Builder):
     """Builder for `type: many_to_many`."""
 
+    # An ensemble averages the members' logits, and their CRF weights with a CRF.
+    ENSEMBLE = "mean"
+
     def __init__(self, recipe):
         super().__init__(recipe)
         section = recipe["data"]["source"]

@@ -5,10 +5,9 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 from test_ctc import ctc_recipe, write_words
-from tiny import tiny_recipe
 
 import kerasrnn
-from kerasrnn import config, training
+from kerasrnn import training
 from kerasrnn.builders.base import float32_model
 from kerasrnn.builders.ctc import ensemble_paths
 from kerasrnn.cli import cli
@@ -103,15 +102,3 @@ def test_an_existing_run_is_kept_without_force(members):
     assert result.exit_code == 2 and "holds a run already" in result.output
     assert (folder / dirs[0].split("/")[-1] / "model.keras").read_bytes() == before
 
-
-def test_only_step_scoring_models_are_joined(tmp_path):
-    dirs = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        recipe = tiny_recipe("many_to_one", tmp_path)
-        (tmp_path / name / "recipe.yaml").write_text(config.dump_recipe(recipe))
-        dirs.append(str(tmp_path / name))
-    result = CliRunner().invoke(cli, ["ensemble", *dirs, "-o", str(tmp_path / "e")])
-    assert result.exit_code == 2
-    assert result.output.startswith("Error: ") and "ensembles take CTC models" in result.output
-    assert not (tmp_path / "e").exists()
