@@ -147,7 +147,8 @@ def ensemble(run_dirs, output, force=False, echo=print):
         raise EnsembleError(f"{output}: is one of the members; write the ensemble elsewhere")
     recipe = members[0].recipe
     check_run_folder(recipe, output, resume=False, force=force)
-    model = join([run.model for run in members], members[0].builder.ENSEMBLE)
+    builder = members[0].builder
+    model = join([run.model for run in members], builder.ENSEMBLE)
     os.makedirs(output, exist_ok=True)
     write_text(os.path.join(output, runs.RECIPE), config.dump_recipe(recipe))
     runs.save_vocabs(output, members[0].vocabs)
@@ -155,7 +156,6 @@ def ensemble(run_dirs, output, force=False, echo=print):
     echo(f"Ensemble of {len(members)} runs: {model.count_params():,} parameters")
     result = {"members": [os.fspath(d) for d in run_dirs], "parameters": model.count_params()}
     data = load_splits(recipe, echo=echo)
-    builder = members[0].builder
     for split in ("valid", "test"):
         if data.get(split):
             result[split] = builder.evaluate(model, members[0].vocabs, data[split])
