@@ -18,7 +18,9 @@ steps once fell to 0.09x).
 Keras cases are traced with the sequence length fixed, so kerasrnn's fused
 loops run compiled by XLA; the "T varies" rows trace the same layers with
 the length unknown, as batches padded to their longest are, which runs the
-loops uncompiled.
+loops uncompiled. The "matmuls alone" rows make only the matrix products of
+the fused LSTM's and GRU's training step, with nothing but a cheap op
+between them: the floor that these sizes set for any loop on this machine.
 
     python benchmarks/layers_speed.py            # full run
     python benchmarks/layers_speed.py --quick    # a smoke run, seconds
@@ -78,6 +80,54 @@ def torch_case(make, batch, steps, units, every):
     return step
 
 
+def matmul_floor(blocks, batch, steps, units, every):
+    """Only the matmuls of a fused loop's training step, compiled by XLA: its speed floor.
+
+    The products are those of `kerasrnn/layers/_fused.py` at these sizes: the
+    input projection for all steps, one recurrent product per step forward and
+    one per step backward, then the input gradient and both weight gradients
+    over all steps. Between the products each step does one cheap elementwise
+    op, so a loop with its gates can at best match this row.
+    """
+    width = blocks * units
+    x = tf.random.normal((batch * steps, units))
+    w, u = (tf.random.normal((units, width), stddev=0.05) for _ in range(2))
+
+    def loop(body, first, reverse=False):
+        ta = tf.TensorArray(tf.float32, size=steps)
+
+        def step(t, carry, ta):
+            carry, out = body(t, carry)
+            return (t - 1 if reverse else t + 1, carry, ta.write(t, out))
+
+        start = steps - 1 if reverse else 0
+        done = (lambda t, *_: t >= 0) if reverse else (lambda t, *_: t < steps)
+        return tf.while_loop(done, step, (start, first, ta), maximum_iterations=steps)[2].stack()
+
+    @tf.function(jit_compile=True)
+    def step(x):
+        xw = tf.reshape(x @ w, (steps, batch, width))
+
+        def forward(t, h):
+            h = (xw[t] + h @ u)[:, :units] * 0.5
+            return h, h
+
+        u_t = tf.transpose(u)  # transposed once, as the fused loops do
+
+        def backward(t, dh):
+            dz = xw[t] * dh[:, :1]
+            return dz @ u_t, dz
+
+        hs = loop(forward, tf.zeros((batch, units)))
+        dz = tf.reshape(loop(backward, tf.ones((batch, units)), reverse=True), (-1, width))
+        hs = tf.reshape(hs, (-1, units))
+        grads = (tf.matmul(dz, w, transpose_b=True), tf.matmul(x, dz, transpose_a=True),
+                 tf.matmul(hs, dz, transpose_a=True))
+        return [tf.reduce_sum(g) for g in grads]
+
+    return lambda: step(x)
+
+
 def set_threads(threads):
     """The same intra- and inter-op thread pools in TensorFlow and PyTorch (before any op runs)."""
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -131,6 +181,7 @@ def cases(long_run):
             *loops("LSTM", "lstm"),
             ("kerasrnn LSTM, T varies", "lstm", "varying", kerasrnn_layer("LSTM"), "keras LSTM"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
+            ("LSTM matmuls alone", "lstm", "floor", 4, "keras LSTM"),
             ("keras BiLSTM", "bi_lstm", "keras",
              bidirectional(keras.layers.Bidirectional, keras.layers.LSTM), None),
             ("kerasrnn BiLSTM auto", "bi_lstm", "keras",
@@ -147,6 +198,7 @@ def cases(long_run):
         ("keras GRU", "gru", "keras", lambda u, **k: keras.layers.GRU(u, **k), None),
         ("kerasrnn GRU", "gru", "keras", kerasrnn_layer("GRU"), "keras GRU"),
         ("kerasrnn GRU, T varies", "gru", "varying", kerasrnn_layer("GRU"), "keras GRU"),
+        ("GRU matmuls alone", "gru", "floor", 3, "keras GRU"),
     ]
     if not long_run:
         rows += [
@@ -167,7 +219,7 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
             if framework == "torch" and torch is None:
                 raise ImportError("torch is not installed")
             build = {"keras": keras_case, "varying": functools.partial(keras_case, varying=True),
-                     "torch": torch_case}[framework]
+                     "torch": torch_case, "floor": matmul_floor}[framework]
             built[label] = build(make, batch, steps, units, every)
             built[label]()
             times[label] = []
