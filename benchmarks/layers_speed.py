@@ -173,7 +173,7 @@ def bidirectional(wrapper, make):
 
 
 def cases(long_run):
-    """(label, kind, framework, factory, baseline label)."""
+    """(label, kind, framework, factory, baseline label); a floor row's factory is its gate blocks."""
     rows = []
     if not long_run:
         rows += [
