@@ -19,8 +19,10 @@ Keras cases are traced with the sequence length fixed, so kerasrnn's fused
 loops run compiled by XLA; the "T varies" rows trace the same layers with
 the length unknown, as batches padded to their longest are, which runs the
 loops uncompiled. The "matmuls alone" rows make only the matrix products of
-the fused LSTM's and GRU's training step, with nothing but a cheap op
-between them: the floor that these sizes set for any loop on this machine.
+the fused LSTM's, BiLSTM's and GRU's training step, with nothing but a cheap
+op between them: the floor that these sizes set for any loop built on
+TensorFlow's matrix products on this machine. The last table times the
+recurrent product alone in XLA, in TensorFlow's MatMul kernel and in PyTorch.
 
     python benchmarks/layers_speed.py            # full run
     python benchmarks/layers_speed.py --quick    # a smoke run, seconds
@@ -80,19 +82,25 @@ def torch_case(make, batch, steps, units, every):
     return step
 
 
-def matmul_floor(blocks, batch, steps, units, every):
+def matmul_floor(shape, batch, steps, units, every):
     """Only the matmuls of a fused loop's training step, compiled by XLA: its speed floor.
 
-    The products are those of `kerasrnn/layers/_fused.py` at these sizes: the
-    input projection for all steps, one recurrent product per step forward and
-    one per step backward, then the input gradient and both weight gradients
-    over all steps. Between the products each step does one cheap elementwise
-    op, so a loop with its gates can at best match this row. Which outputs
-    the loss sums (`every`) changes none of the products.
+    `shape` is `(gate blocks, directions)`. The products are those of
+    `kerasrnn/layers/_fused.py` at these sizes: the input projection for all
+    steps, one recurrent product per step forward and one per step backward,
+    then the input gradient and both weight gradients over all steps. Between
+    the products each step does one cheap elementwise op, so a loop with its
+    gates can at best match this row. Two directions run as two compiled
+    calls with no data between them, as the two layers of a bidirectional
+    wrapper do, so the runtime may overlap them. Which outputs the loss sums
+    (`every`) changes none of the products.
     """
+    blocks, directions = shape
     width = blocks * units
     x = tf.random.normal((batch * steps, units))
-    w, u = (tf.random.normal((units, width), stddev=0.05) for _ in range(2))
+    weights = [
+        [tf.random.normal((units, width), stddev=0.05) for _ in range(2)] for _ in range(directions)
+    ]
 
     def loop(body, first, reverse=False):
         ta = tf.TensorArray(tf.float32, size=steps)
@@ -106,7 +114,7 @@ def matmul_floor(blocks, batch, steps, units, every):
         return tf.while_loop(done, step, (start, first, ta), maximum_iterations=steps)[2].stack()
 
     @tf.function(jit_compile=True)
-    def step(x):
+    def one_direction(x, w, u):
         xw = tf.reshape(x @ w, (steps, batch, width))
 
         def forward(t, h):
@@ -125,6 +133,10 @@ def matmul_floor(blocks, batch, steps, units, every):
         grads = (tf.matmul(dz, w, transpose_b=True), tf.matmul(x, dz, transpose_a=True),
                  tf.matmul(hs, dz, transpose_a=True))
         return [tf.reduce_sum(g) for g in grads]
+
+    @tf.function
+    def step(x):
+        return [one_direction(x, w, u) for w, u in weights]
 
     return lambda: step(x)
 
@@ -173,7 +185,7 @@ def bidirectional(wrapper, make):
 
 
 def cases(long_run):
-    """(label, kind, framework, factory, baseline label); a floor row's factory is its gate blocks."""
+    """(label, kind, framework, factory, baseline label); a floor row's factory is (gate blocks, directions)."""
     rows = []
     if not long_run:
         rows += [
@@ -182,7 +194,7 @@ def cases(long_run):
             *loops("LSTM", "lstm"),
             ("kerasrnn LSTM, T varies", "lstm", "varying", kerasrnn_layer("LSTM"), "keras LSTM"),
             ("torch LSTM", "lstm", "torch", lambda *a, **k: torch.nn.LSTM(*a, **k), "keras LSTM"),
-            ("LSTM matmuls alone", "lstm", "floor", 4, "keras LSTM"),
+            ("LSTM matmuls alone", "lstm", "floor", (4, 1), "keras LSTM"),
             ("keras BiLSTM", "bi_lstm", "keras",
              bidirectional(keras.layers.Bidirectional, keras.layers.LSTM), None),
             ("kerasrnn BiLSTM auto", "bi_lstm", "keras",
@@ -194,12 +206,13 @@ def cases(long_run):
              bidirectional(kerasrnn.layers.Bidirectional, kerasrnn_layer("LSTM")), "keras BiLSTM"),
             ("torch BiLSTM", "bi_lstm", "torch",
              lambda *a, **k: torch.nn.LSTM(*a, bidirectional=True, **k), "keras BiLSTM"),
+            ("BiLSTM matmuls alone", "bi_lstm", "floor", (4, 2), "keras BiLSTM"),
         ]
     rows += [
         ("keras GRU", "gru", "keras", lambda u, **k: keras.layers.GRU(u, **k), None),
         ("kerasrnn GRU", "gru", "keras", kerasrnn_layer("GRU"), "keras GRU"),
         ("kerasrnn GRU, T varies", "gru", "varying", kerasrnn_layer("GRU"), "keras GRU"),
-        ("GRU matmuls alone", "gru", "floor", 3, "keras GRU"),
+        ("GRU matmuls alone", "gru", "floor", (3, 1), "keras GRU"),
     ]
     if not long_run:
         rows += [
@@ -261,6 +274,63 @@ def run(batch, steps, units, rounds, peak, long_run, every=False):
         )
 
 
+def recurrent_products(batch, steps, units, rounds):
+    """Only the per-step recurrent product `h @ u` of each runtime, in a chain of `steps`.
+
+    The product that every step of a loop waits for: a chain of `steps` of
+    them, each followed by a tanh of `units` columns so that the next
+    depends on it, at the LSTM's (4 gate blocks) and GRU's (3) widths. In
+    TensorFlow as the fused loops run it (a `tf.while_loop` compiled by XLA)
+    and as TensorFlow's own MatMul kernel runs it (the same loop
+    uncompiled), and in PyTorch. It says how fast each runtime's matrix
+    library is at these shapes, apart from any loop around it.
+    """
+    print(f"\nthe recurrent product alone: batch {batch}, {units} units, a chain of {steps}; "
+          f"median of {rounds} interleaved rounds")
+    header = f"{'product':34} {'us/product':>11} {'spread':>7} {'GFLOP/s':>8} {'vs XLA':>7}"
+    print(header)
+    print("-" * len(header))
+    for blocks, name in ((4, "LSTM"), (3, "GRU")):
+        h = np.random.default_rng(0).standard_normal((batch, units)).astype(np.float32)
+        u = (0.1 * np.random.default_rng(1).standard_normal((units, blocks * units))).astype(np.float32)
+        h_tf, u_tf = tf.constant(h), tf.constant(u)
+
+        def chain(h):
+            def body(t, h):
+                return t + 1, tf.tanh(tf.matmul(h, u_tf)[:, :units])
+
+            return tf.while_loop(lambda t, _: t < steps, body, (0, h))[1]
+
+        cases = {
+            f"{name}: XLA (the fused loops)": tf.function(chain, jit_compile=True),
+            f"{name}: TensorFlow MatMul kernel": tf.function(chain),
+        }
+        runs = {label: (lambda f=f: f(h_tf).numpy()) for label, f in cases.items()}
+        if torch is not None:
+            h_t, u_t = torch.from_numpy(h), torch.from_numpy(u)
+
+            def torch_chain():
+                with torch.no_grad():
+                    x = h_t
+                    for _ in range(steps):
+                        x = torch.tanh((x @ u_t)[:, :units])
+                return x
+
+            runs[f"{name}: PyTorch"] = torch_chain
+        times = {label: [] for label in runs}
+        for run_ in runs.values():
+            run_()
+        for _ in range(rounds):
+            for label, run_ in runs.items():
+                times[label].append(_time(run_) / steps)
+        xla = float(np.median(times[f"{name}: XLA (the fused loops)"]))
+        for label, t in times.items():
+            median = float(np.median(t))
+            gflops = 2 * batch * units * blocks * units / median / 1e9
+            print(f"{label:34} {median * 1e6:11.1f} {100 * (max(t) - min(t)) / median:6.0f}% "
+                  f"{gflops:8.1f} {xla / median:6.2f}x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, two rounds")
@@ -294,6 +364,7 @@ def main():
         run(args.batch, args.long_steps, args.units, args.rounds, peak, long_run=True, every=every)
     print("\nFLOPs count the matmuls only: 3 x 2 * batch * steps * units^2 * gate blocks "
           "(LSTM 4+4, BiLSTM twice that, GRU 3+3, MinGRU 2, MinLSTM 3), the 3 for forward + backward.")
+    recurrent_products(args.batch, args.steps, args.units, args.rounds)
 
 
 if __name__ == "__main__":
