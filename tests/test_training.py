@@ -14,9 +14,11 @@ from kerasrnn import builders, config, runs, training
 from kerasrnn.builders.base import float32_model
 from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
+from kerasrnn.data.loading import load_splits
 from kerasrnn.data.vocab import Vocabulary
 from kerasrnn.training.progress import fresh_progress, update_progress
 from support import G2P_RNN, RECIPES
+from tiny import tiny_recipe
 
 G2P = str(RECIPES / "g2p_cmudict.yaml")
 TINY = [
@@ -287,3 +289,57 @@ def test_auto_precision_computes_in_bfloat16_only_where_the_cpu_has_it(tmp_path)
     info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
     assert cpu_flags(str(info)) == {"fpu", "avx2", "avx512_bf16"}
     assert cpu_flags(str(tmp_path / "absent")) == set()
+
+
+def _validation_loss(model, builder, recipe, vocabs):
+    valid = builder.dataset(load_splits(recipe, echo=lambda *_: None)["valid"], vocabs)
+    model.compile(loss=builder.loss(), weighted_metrics=builder.metrics())
+    return model.evaluate(valid, return_dict=True, verbose=0)["loss"]
+
+
+def test_weight_averages_are_validated_and_kept_while_training_goes_on_from_raw_weights(tmp_path):
+    recipe = tiny_recipe("many_to_one", tmp_path)
+    recipe["training"].update(epochs=3, ema=0.8, keep_best=False)
+    out = tmp_path / "run"
+    training.fit(recipe, str(out), echo=lambda *_: None)
+    builder = builders.get(recipe)
+    vocabs = runs.load_vocabs(str(out), builder.SIDES)
+    history = runs.read_history(str(out / "history.csv"))
+
+    kept = keras.saving.load_model(str(out / "model.keras"), compile=False)
+    assert _validation_loss(kept, builder, recipe, vocabs) == pytest.approx(history[-1]["val_loss"], rel=1e-4)
+
+    # The checkpoints hold the raw weights that training goes on from: not the averages.
+    raw = builder.build(vocabs)
+    tf.train.Checkpoint(model=raw).restore(tf.train.latest_checkpoint(str(out / "checkpoints"))).expect_partial()
+    differs = [not np.allclose(a, b) for a, b in zip(raw.get_weights(), kept.get_weights())]
+    assert any(differs)
+    assert _validation_loss(raw, builder, recipe, vocabs) != pytest.approx(history[-1]["val_loss"], rel=1e-4)
+
+
+def test_ema_key_sets_the_optimizers_moving_average():
+    averaged = training.make_optimizer(section(ema=0.99))
+    assert averaged.use_ema and averaged.ema_momentum == 0.99
+    assert not training.make_optimizer(section()).use_ema
+
+
+class Crash(keras.callbacks.Callback):
+    """Stops the process's training at the start of the third epoch, as a kill would."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_run_with_weight_averages_keeps_the_same_averages(tmp_path):
+    recipe = tiny_recipe("many_to_one", tmp_path)
+    recipe["training"].update(epochs=3, ema=0.8, keep_best=False, deterministic=True)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    training.fit(recipe, str(whole), echo=lambda *_: None)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(recipe, str(resumed), echo=lambda *_: None, callbacks=[Crash()])
+    training.fit(recipe, str(resumed), echo=lambda *_: None, resume=True)
+    expected = keras.saving.load_model(str(whole / "model.keras"), compile=False).get_weights()
+    got = keras.saving.load_model(str(resumed / "model.keras"), compile=False).get_weights()
+    for a, b in zip(expected, got):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

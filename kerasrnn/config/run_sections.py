@@ -81,6 +81,16 @@ TRAINING = {
         min=0.0,
         max=0.99,
     ),
+    "ema": Field(
+        (float,),
+        0.0,
+        "Keep an exponential moving average of the weights, updated every "
+        "step with this momentum (e.g. 0.99; Polyak averaging); validation, "
+        "keep_best, model.keras and the test use the averaged weights, "
+        "training goes on from the raw ones. 0: off.",
+        min=0.0,
+        max=0.9999,
+    ),
     "monitor": Field(
         (str,),
         "val_loss",

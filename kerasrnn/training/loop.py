@@ -1,5 +1,6 @@
 """The fit loop: data, the builder's model, the epochs, checkpoints and resume."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from kerasrnn.training.distribute import (
     spans_workers,
     train_data,
 )
-from kerasrnn.training.optim import make_loss, make_optimizer
+from kerasrnn.training.optim import WeightAverages, make_loss, make_optimizer
 from kerasrnn.training.progress import EpochMonitor, fresh_progress, model_epoch, update_progress
 from kerasrnn.training.tensorboard import TensorBoardLog
 
@@ -137,6 +138,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
     )
     latest = tf.train.latest_checkpoint(os.path.join(run_dir, runs.CHECKPOINTS))
     progress = fresh_progress()
+    averages = WeightAverages(model) if training["ema"] else None
+    averaged = averages.applied if averages else contextlib.nullcontext
     if resume and latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
         progress = json.loads(state.numpy().decode("utf-8"))
@@ -144,7 +147,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
             echo(f"Resuming from epoch {progress['epoch'] + 1} ({latest})")
         runs.write_history(os.path.join(out_dir, runs.HISTORY), progress["rows"])
         if progress["epoch"] == model_epoch(progress, training):
-            runs.save_model(model, os.path.join(out_dir, runs.MODEL))
+            with averaged():
+                runs.save_model(model, os.path.join(out_dir, runs.MODEL))
     elif resume:
         echo(f"No checkpoint in {run_dir} yet; starting from epoch 1")
 
@@ -169,7 +173,7 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
                     epochs=epochs,
                     steps_per_epoch=training["steps_per_epoch"] or (steps if is_distributed(strategy) else None),
                     verbose=training["verbose"],
-                    callbacks=[*builder.callbacks(), monitor, *callbacks],
+                    callbacks=[*builder.callbacks(), monitor, *([averages] if averages else []), *callbacks],
                 )
         if monitor.failure:
             kept = f"epoch {epoch} in {os.path.join(run_dir, runs.CHECKPOINTS)}" if epoch else "none"
@@ -177,6 +181,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
                 f"{monitor.failure}; training stopped (last good checkpoint: {kept}). "
                 "Lower training.learning_rate or set training.clipnorm."
             )
+        if averages:
+            averages.restore_raw()
         seconds.append(time.time() - started)
         row = {"epoch": epoch + 1}
         row.update({k: float(v[-1]) for k, v in history.history.items()})
@@ -186,7 +192,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
         state.assign(json.dumps(progress))
         manager.save(checkpoint_number=epoch + 1)
         if improved or not training["keep_best"]:
-            runs.save_model(model, os.path.join(out_dir, runs.MODEL))
+            with averaged():
+                runs.save_model(model, os.path.join(out_dir, runs.MODEL))
         runs.write_history(os.path.join(out_dir, runs.HISTORY), progress["rows"])
         plots.training_curves(progress["rows"], os.path.join(out_dir, runs.CURVES), recipe["name"])
         if board:

@@ -1,5 +1,6 @@
 """The recipe's optimizer, learning-rate schedule and loss."""
 
+import contextlib
 import math
 
 import keras
@@ -9,7 +10,7 @@ from kerasrnn.layers.sampled_softmax import PerTokenLoss
 
 
 def make_optimizer(training):
-    """The recipe's optimizer with its clipping, momentum and weight decay.
+    """The recipe's optimizer with its clipping, momentum, weight decay and weight averaging.
 
     Args:
         training: the recipe's `training` section.
@@ -28,6 +29,8 @@ def make_optimizer(training):
         options["weight_decay"] = training["weight_decay"]
     if kind in ("sgd", "rmsprop"):
         options["momentum"] = training["momentum"]
+    if training["ema"]:
+        options.update(use_ema=True, ema_momentum=training["ema"])
     classes = {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -35,6 +38,42 @@ def make_optimizer(training):
         "rmsprop": keras.optimizers.RMSprop,
     }
     return classes[kind](**options)
+
+
+class WeightAverages(keras.callbacks.SwapEMAWeights):
+    """Validation and model.keras on the optimizer's moving averages (`training.ema`).
+
+    Keras swaps the averages in for validation (`SwapEMAWeights`) and, when
+    `fit` returns, writes them over the weights. kerasrnn calls `fit` once
+    per epoch and trains on from the raw weights, so this keeps them at the
+    end of each epoch and `restore_raw` puts them back after `fit`;
+    `applied()` then holds the averages in the model while model.keras is
+    written.
+
+    Args:
+        model: the compiled model, its optimizer built with `use_ema=True`.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.set_model(model)
+        self.raw = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.raw = [w.numpy() for w in self.model.trainable_weights]
+
+    def restore_raw(self):
+        for weight, value in zip(self.model.trainable_weights, self.raw):
+            weight.assign(value)
+
+    @contextlib.contextmanager
+    def applied(self):
+        self.on_test_begin()
+        try:
+            yield
+        finally:
+            self.on_test_end()
 
 
 def learning_rate(training, step, epochs_done, scale=1.0):
