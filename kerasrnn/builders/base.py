@@ -327,26 +327,36 @@ class Builder:
 
         Where the recipe gives the side pretrained vectors (`model.embeddings`,
         read by `fit_vocabs`), the layer starts from them (and keeps them with
-        `trainable: false`); vectors of another size than `embedding_dim` go
+        `trainable: false`); with `static_copy: true` a frozen copy
+        `{name}_static` sits beside it and the two are averaged in
+        `{name}_channels`; vectors of another size than `embedding_dim` go
         on through the `Dense` `{name}_projection`. The vectors are the
-        layer's initial weights, so a saved model carries them.
+        layers' initial weights, so a saved model carries them.
         """
         m = self.recipe["model"]
-        projection = f"{name}_projection"
+        projection, static, channels = f"{name}_projection", f"{name}_static", f"{name}_channels"
         if name not in self._layers:
             matrix = (getattr(self, "vectors", None) or {}).get(side)
             dim = m["embedding_dim"] if matrix is None else matrix.shape[1]
             trainable = matrix is None or m["embeddings"]["trainable"]
-            layer = keras.layers.Embedding(size, dim, name=name, trainable=trainable, **kwargs)
-            if matrix is not None:
-                layer.build()
-                layer.embeddings.assign(matrix)
-                if dim != m["embedding_dim"]:
-                    self._layers[projection] = keras.layers.Dense(
-                        m["embedding_dim"], use_bias=False, name=projection
-                    )
-            self._layers[name] = layer
+            copies = [name, static] if matrix is not None and m["embeddings"]["static_copy"] else [name]
+            for copy in copies:
+                layer = keras.layers.Embedding(
+                    size, dim, name=copy, trainable=trainable and copy == name, **kwargs
+                )
+                if matrix is not None:
+                    layer.build()
+                    layer.embeddings.assign(matrix)
+                self._layers[copy] = layer
+            if len(copies) > 1:
+                self._layers[channels] = keras.layers.Average(name=channels)
+            if dim != m["embedding_dim"]:
+                self._layers[projection] = keras.layers.Dense(
+                    m["embedding_dim"], use_bias=False, name=projection
+                )
         x = self._layers[name](ids)
+        if static in self._layers:
+            x = self._layers[channels]([x, self._layers[static](ids)])
         if projection in self._layers:
             x = self._layers[projection](x)
         return x

@@ -211,6 +211,8 @@ def _check_embeddings(recipe, errors):
         errors.append(f"{where}: give path or dataset, not both")
     if not (spec["path"] or spec["dataset"]):
         return
+    if spec["static_copy"] and not spec["trainable"]:
+        errors.append(f"{where}{_SEP}static_copy: the copy only differs from trained embeddings; set trainable: true")
     kind = recipe["type"]
     if kind == "seq2seq" and recipe["model"]["decoder"] != "rnn":
         kind = "seq2seq with decoder ctc"

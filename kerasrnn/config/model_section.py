@@ -98,6 +98,13 @@ MODEL = {
         "trainable": Field(
             (bool,), True, "false: the embeddings stay the vectors through training."
         ),
+        "static_copy": Field(
+            (bool,),
+            False,
+            "Also keep a frozen copy of the vectors and feed the mean of the "
+            "trained and the frozen embedding (Kim 2014's two channels), so "
+            "half of what the model reads for any word is where the file put it.",
+        ),
         "add_words": Field(
             (int, bool),
             False,

@@ -82,6 +82,21 @@ def test_vectors_start_the_embeddings_and_stay_fixed_unless_trainable(tmp_path, 
         assert not model.get_layer("source_embedding").trainable_weights
 
 
+def test_a_static_copy_stays_the_vectors_while_the_trained_copy_moves(tmp_path):
+    path = write_vectors(tmp_path / "v.txt")
+    recipe = recipe_with(tmp_path, {"path": str(path), "static_copy": True}, pooling="max")
+    model, vocabs, start, _ = fitted(recipe, examples(64), epochs=2)
+    static = embedding_of(model, "source_embedding_static")
+    np.testing.assert_array_equal(static, start)
+    assert not model.get_layer("source_embedding_static").trainable_weights
+    trained = embedding_of(model)
+    assert not np.allclose(trained, start)
+    # What the encoder reads is the mean of the two copies.
+    ids = np.array([[vocabs["source"].index[w] for w in ("red", "w3", "w10")]])
+    read = keras.Model(model.inputs, model.get_layer("source_embedding_channels").output).predict(ids, verbose=0)
+    np.testing.assert_allclose(read[0], (trained[ids[0]] + static[ids[0]]) / 2, rtol=1e-6)
+
+
 def test_case_fallback_and_added_words_within_max_vocab(tmp_path):
     path = write_vectors(tmp_path / "v.txt")
     data = [Example("purple red w1", "red"), Example("green w2", "green")]
@@ -142,6 +157,8 @@ def test_seq2seq_target_and_tagger_source(tmp_path):
         ({"add_words": True}, {}, "add_words: true adds words up to data -> source -> max_vocab, which is not set"),
         ({"dataset": "glove_6B_50d"}, {}, "model -> embeddings: give path or dataset, not both"),
         ({"format": "fasttext"}, {}, "model -> embeddings -> format: 'fasttext' is not one of"),
+        ({"static_copy": True, "trainable": False}, {},
+         "model -> embeddings -> static_copy: the copy only differs from trained embeddings"),
     ],
 )
 def test_recipe_errors(tmp_path, embeddings, extra, message):
@@ -168,9 +185,10 @@ def colour_recipe(folder, vectors_line):
     return recipe
 
 
-def test_a_run_needs_no_vector_file_to_reload_and_export(tmp_path):
+@pytest.mark.parametrize("static_copy", [False, True])
+def test_a_run_needs_no_vector_file_to_reload_and_export(tmp_path, static_copy):
     path = write_vectors(tmp_path / "v.txt")
-    recipe = colour_recipe(tmp_path, f"{{path: {path}, add_words: 2}}")
+    recipe = colour_recipe(tmp_path, f"{{path: {path}, add_words: 2, static_copy: {str(static_copy).lower()}}}")
     run, output = fit_recipe(recipe)
     assert "source: vectors for 12 of 15 words (80.0%); 2 words added from the file in v.txt" in output
     path.unlink()
