@@ -16,6 +16,7 @@ from kerasrnn.cli import cli
 from kerasrnn.data.examples import Example
 from kerasrnn.data.loading import load_splits
 from kerasrnn.data.vocab import Vocabulary
+from kerasrnn.training.adversarial import adversarial_step
 from kerasrnn.training.progress import fresh_progress, update_progress
 from support import G2P_RNN, RECIPES
 from tiny import tiny_recipe
@@ -321,6 +322,71 @@ def test_ema_key_sets_the_optimizers_moving_average():
     averaged = training.make_optimizer(section(ema=0.99))
     assert averaged.use_ema and averaged.ema_momentum == 0.99
     assert not training.make_optimizer(section()).use_ema
+
+
+def _bag_of_words(trainable=True):
+    tokens = keras.Input((4,), dtype="int32")
+    x = keras.layers.Embedding(6, 3, trainable=trainable, name="embedding")(tokens)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(tokens, keras.layers.Dense(2, name="dense")(x))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.5),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def test_adversarial_step_trains_on_the_clean_and_the_perturbed_loss():
+    keras.utils.set_random_seed(0)
+    model = _bag_of_words()
+    x = np.array([[1, 2, 3, 1], [4, 5, 4, 0]], dtype="int32")
+    y = np.array([0, 1])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    start = [w.numpy() for w in model.trainable_weights]
+
+    def gradients():
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x))
+        return value, [tf.convert_to_tensor(g).numpy() for g in tape.gradient(value, model.trainable_weights)]
+
+    clean_loss, clean = gradients()
+    table = model.get_layer("embedding").embeddings
+    shift = 2.0 * clean[0] / np.linalg.norm(clean[0])
+    table.assign(start[0] + shift)
+    _, perturbed = gradients()
+    table.assign(start[0])
+    expected = [w - 0.5 * (a + b) for w, a, b in zip(start, clean, perturbed)]
+
+    model.train_step = adversarial_step(model, 2.0)
+    history = model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(model.trainable_weights, expected):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    # The loss reported is the clean one, before the step.
+    assert history.history["loss"][0] == pytest.approx(float(clean_loss), rel=1e-5)
+
+
+def test_adversarial_training_needs_trainable_embeddings_and_one_replica(monkeypatch):
+    with pytest.raises(config.RecipeError, match="training -> adversarial: the model has no"):
+        adversarial_step(_bag_of_words(trainable=False), 1.0)
+
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+
+    monkeypatch.setattr(tf.distribute, "get_strategy", TwoReplicas)
+    with pytest.raises(config.RecipeError, match="training -> adversarial: not across several"):
+        adversarial_step(_bag_of_words(), 1.0)
+
+
+def test_adversarial_key_changes_the_training_of_a_run(tmp_path):
+    losses = []
+    for epsilon in (0.0, 1.0):
+        recipe = tiny_recipe("many_to_one", tmp_path)
+        recipe["training"].update(adversarial=epsilon, deterministic=True)
+        out = tmp_path / f"run_{epsilon}"
+        training.fit(recipe, str(out), echo=lambda *_: None)
+        losses.append(runs.read_history(str(out / "history.csv"))[-1]["loss"])
+        assert (out / "model.keras").is_file()
+    assert losses[0] != pytest.approx(losses[1], rel=1e-4)
 
 
 class Crash(keras.callbacks.Callback):

@@ -91,6 +91,15 @@ TRAINING = {
         min=0.0,
         max=0.9999,
     ),
+    "adversarial": Field(
+        (float,),
+        0.0,
+        "Adversarial training on the word embeddings: each step also trains on "
+        "the loss after moving every trainable embedding table this far (L2 "
+        "norm) along its gradient (Miyato et al. 2017; e.g. 2.0). A step "
+        "costs about twice as much. 0: off.",
+        min=0.0,
+    ),
     "monitor": Field(
         (str,),
         "val_loss",

@@ -17,6 +17,7 @@ from kerasrnn.builders.base import as_text
 from kerasrnn.data.loading import load_splits
 from kerasrnn.errors import KerasRNNError, RecipeError
 from kerasrnn.fileio import write_json, write_text
+from kerasrnn.training.adversarial import adversarial_step
 from kerasrnn.training.distribute import (
     dtype_policy,
     fit_across_workers,
@@ -122,6 +123,8 @@ def _fit(recipe, run_dir, out_dir, strategy, echo, resume, callbacks):
                 weighted_metrics=builder.metrics(),
             )
             model.optimizer.build(model.trainable_variables)
+            if training["adversarial"]:
+                model.train_step = adversarial_step(model, training["adversarial"])
     finally:
         keras.config.set_dtype_policy(policy)
     if spans_workers(strategy):
