@@ -30,11 +30,13 @@ def adversarial_step(model, epsilon):
             ["training -> adversarial: not across several devices or workers "
              "(set training.strategy: default, or 0)"]
         )
-    tables = [
+    weights = model.trainable_weights
+    embeddings = [
         layer.embeddings
         for layer in model._flatten_layers()
-        if isinstance(layer, keras.layers.Embedding) and layer.trainable
+        if isinstance(layer, keras.layers.Embedding)
     ]
+    tables = [i for i, w in enumerate(weights) if any(w is e for e in embeddings)]
     if not tables:
         raise RecipeError(
             ["training -> adversarial: the model has no trainable word embeddings (set 0)"]
@@ -47,23 +49,21 @@ def adversarial_step(model, epsilon):
 
     def train_step(data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        weights = model.trainable_weights
         with tf.GradientTape() as tape:
             y_pred, loss = loss_at(x, y, sample_weight)
             scaled = model.optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled, weights + tables)
-        clean, directions = gradients[: len(weights)], gradients[len(weights):]
-        directions = [tf.convert_to_tensor(g) for g in directions]
+        clean = tape.gradient(scaled, weights)
+        directions = [tf.convert_to_tensor(clean[i]) for i in tables]
         norm = tf.linalg.global_norm(directions)
         shifts = [epsilon * g / (norm + 1e-12) for g in directions]
-        for table, shift in zip(tables, shifts):
-            table.assign_add(tf.cast(shift, table.dtype))
+        for i, shift in zip(tables, shifts):
+            weights[i].assign_add(shift)
         with tf.GradientTape() as tape:
             _, perturbed = loss_at(x, y, sample_weight)
             perturbed = model.optimizer.scale_loss(perturbed)
         adversarial = tape.gradient(perturbed, weights)
-        for table, shift in zip(tables, shifts):
-            table.assign_sub(tf.cast(shift, table.dtype))
+        for i, shift in zip(tables, shifts):
+            weights[i].assign_sub(shift)
         model.optimizer.apply_gradients(
             (_add(a, b), w) for a, b, w in zip(clean, adversarial, weights)
         )
