@@ -96,7 +96,8 @@ TRAINING = {
         0.0,
         "Adversarial training on the word embeddings: each step also trains on "
         "the loss after moving every trainable embedding table this far (L2 "
-        "norm) along its gradient (Miyato et al. 2017; e.g. 2.0). A step "
+        "norm, for the whole batch) along its gradient (Miyato et al. 2017, "
+        "who scale each sentence's move instead; e.g. 2.0). A step "
         "costs about twice as much. 0: off.",
         min=0.0,
     ),
