@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn import config, layers as rnn_layers, plots
-from kerasrnn.builders.base import as_text, recurrent_layer
+from kerasrnn.builders.base import as_text, float32_model, recurrent_layer
 from kerasrnn.data.loading import load_split
 from kerasrnn.runs import Run
 
@@ -113,8 +113,12 @@ def held_out_ids(run, length=None, rows=64):
 
 
 def run_curve(run, length=None):
-    """The trained model's curve over held-out inputs: `{label: norms}`."""
-    embedding, stack = trained_stack(run.model)
+    """The trained model's curve over held-out inputs: `{label: norms}`.
+
+    A model trained in mixed precision is measured in float32, as inference
+    runs it (`float32_model`).
+    """
+    embedding, stack = trained_stack(float32_model(run.model))
     ids = held_out_ids(run, length)
     label = f"{run.recipe['model']['cell']} (trained, {len(ids)} held-out rows)"
     return {label: gradient_norms(stack, embedding(ids))}

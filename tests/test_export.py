@@ -120,9 +120,12 @@ def test_tflite_op_audit(exports, kind):
     for name in [n for n in os.listdir(folder) if n.endswith(".tflite")]:
         ops = export.op_list(folder / name)
         assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"], (name, ops)
-        # The whole-kernel loop, not TFLite's fused LSTM op (see lstm_rewrite).
-        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops, (name, ops)
-        assert ("WHILE" in ops) == (kind in LOOPED), (name, ops)
+        # The whole-kernel loop, not TFLite's fused LSTM op, except in int8
+        # files, whose calibration cannot run a loop (see lstm_rewrite).
+        expected, absent = ("UNIDIRECTIONAL_SEQUENCE_LSTM", "WHILE") if name.endswith(".int8.tflite") \
+            else ("WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM")
+        assert absent not in ops, (name, ops)
+        assert (expected in ops) == (kind in LOOPED), (name, ops)
 
 
 @pytest.mark.parametrize("kind", matrix("seq2seq"))
@@ -337,10 +340,13 @@ def test_a_generator_export_is_scored_against_every_reference(exports):
     assert 0 <= scores["unk_rate"] <= 1
 
 
-@pytest.mark.parametrize("kind", matrix("seq2seq"))
+@pytest.mark.parametrize("kind", [k if k == "seq2seq" else pytest.param(k, marks=pytest.mark.slow)
+                                  for k in TYPES if builders.BUILDERS[k].EXPORT == "generate"])
 def test_runner_signatures_skip_reallocation_and_answer_alike(exports, kind):
     """The LiteRT runner's signatures, allocating only when shapes change, equal LiteRT's own runner."""
-    _, folder, _ = exports(kind)
+    run, folder, _ = exports(kind)
+    # Ids that the encoder's input vocabulary holds (0 pads).
+    high = min(8, len(Run(str(run)).vocabs[builders.BUILDERS[kind].SIDES[0]]))
     lite = export.Exported(folder / "model.tflite")
     plain = interpreter(str(folder / "model.tflite"))
     reference = {k: plain.get_signature_runner(k) for k in plain.get_signature_list()}
@@ -352,7 +358,7 @@ def test_runner_signatures_skip_reallocation_and_answer_alike(exports, kind):
     rng = np.random.default_rng(0)
     # `encode` rows of changing lengths (reallocated), then `step` after `step` (not).
     for length in (3, 5, 5, 2, 5):
-        tokens = rng.integers(4, 8, (1, length)).astype(np.int32)
+        tokens = rng.integers(1, high, (1, length)).astype(np.int32)
         lite.backend.interpreter.reset_all_variables()
         plain.reset_all_variables()
         got, want = fast["encode"](tokens=tokens), reference["encode"](tokens=tokens)

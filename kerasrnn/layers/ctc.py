@@ -242,6 +242,15 @@ class CTCLoss(keras.losses.Loss):
         label_length = ops.sum(ops.cast(labels != BLANK_ID, "int32"), axis=-1)
         shape = ops.shape(y_pred)
         logit_length = ops.full((shape[0],), shape[1], dtype="int32")
-        return ops.ctc_loss(
-            labels, ops.cast(y_pred, "float32"), label_length, logit_length, mask_index=BLANK_ID
-        )
+
+        def loss():
+            return ops.ctc_loss(
+                labels, ops.cast(y_pred, "float32"), label_length, logit_length, mask_index=BLANK_ID
+            )
+
+        # The op fails on an empty batch, which a replica gets when a global
+        # batch has fewer examples than there are replicas.
+        empty = lambda: ops.zeros((0,), "float32")
+        if isinstance(shape[0], int):
+            return loss() if shape[0] else empty()
+        return ops.cond(shape[0] > 0, loss, empty)

@@ -6,6 +6,7 @@ import harness
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from kerasrnn.layers import BLANK_ID, CTCLoss, MaskedBlank, Upsample1D, ctc_alignable
 
@@ -34,6 +35,26 @@ def test_loss_is_the_sum_over_every_alignment(labels):
     logits = rng.normal(size=(1, 5, CLASSES)).astype("float32")
     got = CTCLoss(reduction=None)(np.array([labels]), logits)
     np.testing.assert_allclose(got[0], brute_force_nll(logits[0].astype("float64"), labels), rtol=1e-4)
+
+
+def test_an_empty_batch_has_an_empty_loss_and_no_gradient():
+    # A replica gets an empty batch when a global batch has fewer examples
+    # than there are replicas; its loss must not fail or spoil the sum.
+    spec = [tf.TensorSpec((None, 2), tf.int32), tf.TensorSpec((None, 5, CLASSES), tf.float32)]
+
+    @tf.function(input_signature=spec)
+    def step(labels, logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            losses = CTCLoss(reduction=None)(labels, logits)
+            total = CTCLoss()(labels, logits)
+        return losses, total, tape.gradient(total, logits)
+
+    losses, total, grad = step(np.zeros((0, 2), np.int32), np.zeros((0, 5, CLASSES), np.float32))
+    assert losses.shape == (0,) and float(total) == 0.0 and grad.shape == (0, 5, CLASSES)
+    losses, total, _ = step(np.array([[1, 2]], np.int32), np.zeros((1, 5, CLASSES), np.float32))
+    assert losses.shape == (1,) and float(total) > 0
+    assert CTCLoss(reduction=None)(np.zeros((0, 2), np.int32), np.zeros((0, 5, CLASSES), np.float32)).shape == (0,)
 
 
 def test_padded_labels_and_masked_steps_change_nothing():
