@@ -56,15 +56,17 @@ def exports(tmp_path_factory):
 
 
 TYPES = list(RECIPES_BY_TYPE)
+# Types exported as `encode` and `step` signatures.
+GENERATORS = [k for k in TYPES if builders.BUILDERS[k].EXPORT == "generate"]
 
 
-def matrix(*fast):
-    """TYPES as test parameters; those not in `fast` run only with `-m slow`.
+def matrix(*fast, kinds=TYPES):
+    """`kinds` (all TYPES) as test parameters; those not in `fast` run only with `-m slow`.
 
     The default run keeps one generator (seq2seq) through every check and the
     classifier through parity: every fit and export costs CPU time.
     """
-    return [k if k in fast else pytest.param(k, marks=pytest.mark.slow) for k in TYPES]
+    return [k if k in fast else pytest.param(k, marks=pytest.mark.slow) for k in kinds]
 
 
 @pytest.mark.parametrize("kind", matrix("seq2seq", "many_to_one"))
@@ -340,8 +342,7 @@ def test_a_generator_export_is_scored_against_every_reference(exports):
     assert 0 <= scores["unk_rate"] <= 1
 
 
-@pytest.mark.parametrize("kind", [k if k == "seq2seq" else pytest.param(k, marks=pytest.mark.slow)
-                                  for k in TYPES if builders.BUILDERS[k].EXPORT == "generate"])
+@pytest.mark.parametrize("kind", matrix("seq2seq", kinds=GENERATORS))
 def test_runner_signatures_skip_reallocation_and_answer_alike(exports, kind):
     """The LiteRT runner's signatures, allocating only when shapes change, equal LiteRT's own runner."""
     run, folder, _ = exports(kind)
